@@ -1,1 +1,133 @@
-fn main() {}
+//! The `sluice` binary: parses flags, files and environment into typed configs, starts the broker
+//! (and, later, the Connect runtime), and shuts down cleanly on SIGTERM or Ctrl-C.
+
+mod settings;
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "sluice",
+    version,
+    about = "A Kafka-compatible broker and Kafka Connect runtime in one small binary.",
+    long_about = "Sluice speaks the Kafka wire protocol on 9092, so kafka-console-consumer, kcat and every Kafka client work unchanged.\n\nRun `sluice` (or `sluice broker`) to start a broker with data in ./data. Settings use Kafka's property names and can come from a properties file (--config), KAFKA_CFG_* environment variables (KAFKA_CFG_LOG_DIRS=/data) or --override key=value, later sources winning."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    broker: BrokerArgs,
+    /// Log format: text or json (env SLUICE_LOG_FORMAT).
+    #[arg(long, global = true, env = "SLUICE_LOG_FORMAT", default_value = "text")]
+    log_format: String,
+}
+
+#[derive(clap::Args, Clone, Default)]
+struct BrokerArgs {
+    /// A Kafka server.properties-style file.
+    #[arg(long = "config", value_name = "FILE", global = true)]
+    config: Option<std::path::PathBuf>,
+    /// Set one broker property, e.g. --override log.dirs=/var/lib/sluice (repeatable).
+    #[arg(long = "override", value_name = "KEY=VALUE", global = true)]
+    overrides: Vec<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run only the Kafka-protocol broker.
+    Broker {
+        /// Optional properties file, as kafka-server-start.sh accepts.
+        #[arg(value_name = "server.properties")]
+        file: Option<std::path::PathBuf>,
+    },
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SLUICE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
+    if format.eq_ignore_ascii_case("json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.log_format);
+    let mut args = cli.broker.clone();
+    if let Some(Command::Broker { file: Some(f) }) = &cli.command {
+        args.config.get_or_insert(f.clone());
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("sluice: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match rt.block_on(run_broker(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sluice: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run_broker(args: BrokerArgs) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let config =
+        settings::broker_config(args.config.as_deref(), &args.overrides, std::env::vars())?;
+    let running = sluice_broker::start(config)
+        .await
+        .context("broker failed to start")?;
+    tracing::info!(
+        listeners = ?running.addrs,
+        advertised = %format!("{}:{}", running.broker.config.advertised.host, running.broker.config.advertised.port),
+        data = %running.broker.config.log_dir.display(),
+        cluster_id = %running.broker.cluster_id,
+        topics = running.broker.topics().len(),
+        startup_ms = started.elapsed().as_millis() as u64,
+        "sluice broker ready"
+    );
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    running.shutdown().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,1 +1,77 @@
-pub fn placeholder() {}
+//! Sluice's Kafka wire-protocol broker: configuration, the TCP server, one handler module per API
+//! family, the group coordinator, and the shared broker state the Connect runtime uses in-process.
+
+pub mod api;
+pub mod config;
+pub mod group;
+pub mod server;
+pub mod state;
+
+pub use config::BrokerConfig;
+pub use state::Broker;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A running broker: its state and the tasks serving it.
+pub struct Running {
+    pub broker: Arc<Broker>,
+    pub addrs: Vec<std::net::SocketAddr>,
+    shutdown: tokio::sync::watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("data directory {dir}: {source}")]
+    Storage {
+        dir: String,
+        source: sluice_storage::StorageError,
+    },
+    #[error("{0}")]
+    Bind(std::io::Error),
+}
+
+/// Opens storage, binds the listeners and starts serving.
+pub async fn start(config: BrokerConfig) -> Result<Running, StartError> {
+    let dir = config.log_dir.display().to_string();
+    let broker = Broker::open(config).map_err(|source| StartError::Storage { dir, source })?;
+    let listeners = server::bind(&broker).await.map_err(StartError::Bind)?;
+    let addrs = listeners
+        .iter()
+        .filter_map(|l| l.local_addr().ok())
+        .collect();
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let mut tasks = Vec::new();
+    for l in listeners {
+        tasks.push(tokio::spawn(server::serve(broker.clone(), l, rx.clone())));
+    }
+    let b = broker.clone();
+    let mut srx = rx.clone();
+    let interval = Duration::from_millis(broker.config.retention_check_interval_ms);
+    tasks.push(tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => b.apply_retention(),
+                _ = srx.changed() => return,
+            }
+        }
+    }));
+    Ok(Running {
+        broker,
+        addrs,
+        shutdown: tx,
+        tasks,
+    })
+}
+
+impl Running {
+    /// Stops accepting, then syncs logs and metadata.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        self.broker.shutdown();
+    }
+}

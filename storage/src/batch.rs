@@ -221,7 +221,14 @@ pub(crate) mod tests {
         }
     }
 
-    pub fn make_batch_pid(n: i32, value_len: usize, ts: i64, pid: i64, epoch: i16, seq: i32) -> Vec<u8> {
+    pub fn make_batch_pid(
+        n: i32,
+        value_len: usize,
+        ts: i64,
+        pid: i64,
+        epoch: i16,
+        seq: i32,
+    ) -> Vec<u8> {
         let mut records = Vec::new();
         for i in 0..n {
             let mut body = Vec::new();

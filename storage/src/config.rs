@@ -56,40 +56,312 @@ const MAX_LONG: &str = "9223372036854775807";
 
 /// Every topic config Kafka 3.9 describes, with its default.
 pub static TOPIC_CONFIGS: &[ConfigDef] = &[
-    def!("cleanup.policy", Some("log.cleanup.policy"), "delete", List, &["delete", "compact"], None, "Retention policy for old segments: delete, compact or both."),
-    def!("compression.type", Some("compression.type"), "producer", String, &["uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"], None, "Final compression type; producer keeps the producer's codec."),
-    def!("compression.gzip.level", Some("compression.gzip.level"), "-1", Int, &[], Some(-1.0), "gzip level when compression.type is gzip."),
-    def!("compression.lz4.level", Some("compression.lz4.level"), "9", Int, &[], Some(1.0), "lz4 level when compression.type is lz4."),
-    def!("compression.zstd.level", Some("compression.zstd.level"), "3", Int, &[], Some(-131072.0), "zstd level when compression.type is zstd."),
-    def!("delete.retention.ms", Some("log.cleaner.delete.retention.ms"), "86400000", Long, &[], Some(0.0), "How long tombstones are kept on compacted topics."),
-    def!("file.delete.delay.ms", Some("log.segment.delete.delay.ms"), "60000", Long, &[], Some(0.0), "Delay before deleting a file from the filesystem."),
-    def!("flush.messages", Some("log.flush.interval.messages"), MAX_LONG, Long, &[], Some(1.0), "Force an fsync after this many messages."),
-    def!("flush.ms", Some("log.flush.interval.ms"), MAX_LONG, Long, &[], Some(0.0), "Force an fsync after this much time."),
-    def!("follower.replication.throttled.replicas", Some("follower.replication.throttled.replicas"), "", List, &[], None, "Replicas throttled on the follower side."),
-    def!("index.interval.bytes", Some("log.index.interval.bytes"), "4096", Int, &[], Some(0.0), "Bytes between offset index entries."),
-    def!("leader.replication.throttled.replicas", Some("leader.replication.throttled.replicas"), "", List, &[], None, "Replicas throttled on the leader side."),
-    def!("local.retention.bytes", Some("log.local.retention.bytes"), "-2", Long, &[], Some(-2.0), "Local retention size when tiered storage is enabled."),
-    def!("local.retention.ms", Some("log.local.retention.ms"), "-2", Long, &[], Some(-2.0), "Local retention time when tiered storage is enabled."),
-    def!("max.compaction.lag.ms", Some("log.cleaner.max.compaction.lag.ms"), MAX_LONG, Long, &[], Some(1.0), "Maximum time a message stays ineligible for compaction."),
-    def!("max.message.bytes", Some("message.max.bytes"), "1048588", Int, &[], Some(0.0), "Largest record batch size allowed."),
-    def!("message.downconversion.enable", Some("log.message.downconversion.enable"), "true", Boolean, &[], None, "Whether down-conversion is enabled for consumers."),
-    def!("message.format.version", Some("log.message.format.version"), "3.0-IV1", String, &[], None, "Deprecated; ignored with inter.broker.protocol.version 3.0 or higher."),
-    def!("message.timestamp.after.max.ms", Some("log.message.timestamp.after.max.ms"), MAX_LONG, Long, &[], Some(0.0), "Allowed difference for timestamps in the future."),
-    def!("message.timestamp.before.max.ms", Some("log.message.timestamp.before.max.ms"), MAX_LONG, Long, &[], Some(0.0), "Allowed difference for timestamps in the past."),
-    def!("message.timestamp.difference.max.ms", Some("log.message.timestamp.difference.max.ms"), MAX_LONG, Long, &[], Some(0.0), "Deprecated; see message.timestamp.before/after.max.ms."),
-    def!("message.timestamp.type", Some("log.message.timestamp.type"), "CreateTime", String, &["CreateTime", "LogAppendTime"], None, "Whether record timestamps are the producer's or the broker's."),
-    def!("min.cleanable.dirty.ratio", Some("log.cleaner.min.cleanable.ratio"), "0.5", Double, &[], Some(0.0), "Dirty ratio that triggers compaction."),
-    def!("min.compaction.lag.ms", Some("log.cleaner.min.compaction.lag.ms"), "0", Long, &[], Some(0.0), "Minimum time a message stays uncompacted."),
-    def!("min.insync.replicas", Some("min.insync.replicas"), "1", Int, &[], Some(1.0), "Minimum in-sync replicas for acks=all."),
-    def!("preallocate", Some("log.preallocate"), "false", Boolean, &[], None, "Preallocate segment files."),
-    def!("remote.storage.enable", None, "false", Boolean, &[], None, "Tiered storage (not supported by Sluice)."),
-    def!("retention.bytes", Some("log.retention.bytes"), "-1", Long, &[], None, "Maximum partition size before old segments are deleted; -1 for no limit."),
-    def!("retention.ms", Some("log.retention.ms"), "604800000", Long, &[], Some(-1.0), "Maximum age of a segment before it is deleted; -1 for no limit."),
-    def!("segment.bytes", Some("log.segment.bytes"), "1073741824", Int, &[], Some(14.0), "Segment file size."),
-    def!("segment.index.bytes", Some("log.index.size.max.bytes"), "10485760", Int, &[], Some(4.0), "Offset index size."),
-    def!("segment.jitter.ms", Some("log.roll.jitter.ms"), "0", Long, &[], Some(0.0), "Random jitter subtracted from segment.ms."),
-    def!("segment.ms", Some("log.roll.ms"), "604800000", Long, &[], Some(1.0), "Time after which a segment is rolled."),
-    def!("unclean.leader.election.enable", Some("unclean.leader.election.enable"), "false", Boolean, &[], None, "Allow out-of-sync replicas to become leader."),
+    def!(
+        "cleanup.policy",
+        Some("log.cleanup.policy"),
+        "delete",
+        List,
+        &["delete", "compact"],
+        None,
+        "Retention policy for old segments: delete, compact or both."
+    ),
+    def!(
+        "compression.type",
+        Some("compression.type"),
+        "producer",
+        String,
+        &["uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"],
+        None,
+        "Final compression type; producer keeps the producer's codec."
+    ),
+    def!(
+        "compression.gzip.level",
+        Some("compression.gzip.level"),
+        "-1",
+        Int,
+        &[],
+        Some(-1.0),
+        "gzip level when compression.type is gzip."
+    ),
+    def!(
+        "compression.lz4.level",
+        Some("compression.lz4.level"),
+        "9",
+        Int,
+        &[],
+        Some(1.0),
+        "lz4 level when compression.type is lz4."
+    ),
+    def!(
+        "compression.zstd.level",
+        Some("compression.zstd.level"),
+        "3",
+        Int,
+        &[],
+        Some(-131072.0),
+        "zstd level when compression.type is zstd."
+    ),
+    def!(
+        "delete.retention.ms",
+        Some("log.cleaner.delete.retention.ms"),
+        "86400000",
+        Long,
+        &[],
+        Some(0.0),
+        "How long tombstones are kept on compacted topics."
+    ),
+    def!(
+        "file.delete.delay.ms",
+        Some("log.segment.delete.delay.ms"),
+        "60000",
+        Long,
+        &[],
+        Some(0.0),
+        "Delay before deleting a file from the filesystem."
+    ),
+    def!(
+        "flush.messages",
+        Some("log.flush.interval.messages"),
+        MAX_LONG,
+        Long,
+        &[],
+        Some(1.0),
+        "Force an fsync after this many messages."
+    ),
+    def!(
+        "flush.ms",
+        Some("log.flush.interval.ms"),
+        MAX_LONG,
+        Long,
+        &[],
+        Some(0.0),
+        "Force an fsync after this much time."
+    ),
+    def!(
+        "follower.replication.throttled.replicas",
+        Some("follower.replication.throttled.replicas"),
+        "",
+        List,
+        &[],
+        None,
+        "Replicas throttled on the follower side."
+    ),
+    def!(
+        "index.interval.bytes",
+        Some("log.index.interval.bytes"),
+        "4096",
+        Int,
+        &[],
+        Some(0.0),
+        "Bytes between offset index entries."
+    ),
+    def!(
+        "leader.replication.throttled.replicas",
+        Some("leader.replication.throttled.replicas"),
+        "",
+        List,
+        &[],
+        None,
+        "Replicas throttled on the leader side."
+    ),
+    def!(
+        "local.retention.bytes",
+        Some("log.local.retention.bytes"),
+        "-2",
+        Long,
+        &[],
+        Some(-2.0),
+        "Local retention size when tiered storage is enabled."
+    ),
+    def!(
+        "local.retention.ms",
+        Some("log.local.retention.ms"),
+        "-2",
+        Long,
+        &[],
+        Some(-2.0),
+        "Local retention time when tiered storage is enabled."
+    ),
+    def!(
+        "max.compaction.lag.ms",
+        Some("log.cleaner.max.compaction.lag.ms"),
+        MAX_LONG,
+        Long,
+        &[],
+        Some(1.0),
+        "Maximum time a message stays ineligible for compaction."
+    ),
+    def!(
+        "max.message.bytes",
+        Some("message.max.bytes"),
+        "1048588",
+        Int,
+        &[],
+        Some(0.0),
+        "Largest record batch size allowed."
+    ),
+    def!(
+        "message.downconversion.enable",
+        Some("log.message.downconversion.enable"),
+        "true",
+        Boolean,
+        &[],
+        None,
+        "Whether down-conversion is enabled for consumers."
+    ),
+    def!(
+        "message.format.version",
+        Some("log.message.format.version"),
+        "3.0-IV1",
+        String,
+        &[],
+        None,
+        "Deprecated; ignored with inter.broker.protocol.version 3.0 or higher."
+    ),
+    def!(
+        "message.timestamp.after.max.ms",
+        Some("log.message.timestamp.after.max.ms"),
+        MAX_LONG,
+        Long,
+        &[],
+        Some(0.0),
+        "Allowed difference for timestamps in the future."
+    ),
+    def!(
+        "message.timestamp.before.max.ms",
+        Some("log.message.timestamp.before.max.ms"),
+        MAX_LONG,
+        Long,
+        &[],
+        Some(0.0),
+        "Allowed difference for timestamps in the past."
+    ),
+    def!(
+        "message.timestamp.difference.max.ms",
+        Some("log.message.timestamp.difference.max.ms"),
+        MAX_LONG,
+        Long,
+        &[],
+        Some(0.0),
+        "Deprecated; see message.timestamp.before/after.max.ms."
+    ),
+    def!(
+        "message.timestamp.type",
+        Some("log.message.timestamp.type"),
+        "CreateTime",
+        String,
+        &["CreateTime", "LogAppendTime"],
+        None,
+        "Whether record timestamps are the producer's or the broker's."
+    ),
+    def!(
+        "min.cleanable.dirty.ratio",
+        Some("log.cleaner.min.cleanable.ratio"),
+        "0.5",
+        Double,
+        &[],
+        Some(0.0),
+        "Dirty ratio that triggers compaction."
+    ),
+    def!(
+        "min.compaction.lag.ms",
+        Some("log.cleaner.min.compaction.lag.ms"),
+        "0",
+        Long,
+        &[],
+        Some(0.0),
+        "Minimum time a message stays uncompacted."
+    ),
+    def!(
+        "min.insync.replicas",
+        Some("min.insync.replicas"),
+        "1",
+        Int,
+        &[],
+        Some(1.0),
+        "Minimum in-sync replicas for acks=all."
+    ),
+    def!(
+        "preallocate",
+        Some("log.preallocate"),
+        "false",
+        Boolean,
+        &[],
+        None,
+        "Preallocate segment files."
+    ),
+    def!(
+        "remote.storage.enable",
+        None,
+        "false",
+        Boolean,
+        &[],
+        None,
+        "Tiered storage (not supported by Sluice)."
+    ),
+    def!(
+        "retention.bytes",
+        Some("log.retention.bytes"),
+        "-1",
+        Long,
+        &[],
+        None,
+        "Maximum partition size before old segments are deleted; -1 for no limit."
+    ),
+    def!(
+        "retention.ms",
+        Some("log.retention.ms"),
+        "604800000",
+        Long,
+        &[],
+        Some(-1.0),
+        "Maximum age of a segment before it is deleted; -1 for no limit."
+    ),
+    def!(
+        "segment.bytes",
+        Some("log.segment.bytes"),
+        "1073741824",
+        Int,
+        &[],
+        Some(14.0),
+        "Segment file size."
+    ),
+    def!(
+        "segment.index.bytes",
+        Some("log.index.size.max.bytes"),
+        "10485760",
+        Int,
+        &[],
+        Some(4.0),
+        "Offset index size."
+    ),
+    def!(
+        "segment.jitter.ms",
+        Some("log.roll.jitter.ms"),
+        "0",
+        Long,
+        &[],
+        Some(0.0),
+        "Random jitter subtracted from segment.ms."
+    ),
+    def!(
+        "segment.ms",
+        Some("log.roll.ms"),
+        "604800000",
+        Long,
+        &[],
+        Some(1.0),
+        "Time after which a segment is rolled."
+    ),
+    def!(
+        "unclean.leader.election.enable",
+        Some("unclean.leader.election.enable"),
+        "false",
+        Boolean,
+        &[],
+        None,
+        "Allow out-of-sync replicas to become leader."
+    ),
 ];
 
 pub fn topic_config_def(name: &str) -> Option<&'static ConfigDef> {
@@ -99,7 +371,12 @@ pub fn topic_config_def(name: &str) -> Option<&'static ConfigDef> {
 /// Checks one value against a definition; the message names the key and says what is expected.
 pub fn validate_value(def: &ConfigDef, value: &str) -> Result<(), String> {
     let v = value.trim();
-    let bad = |what: &str| Err(format!("Invalid value {value} for configuration {}: {what}", def.name));
+    let bad = |what: &str| {
+        Err(format!(
+            "Invalid value {value} for configuration {}: {what}",
+            def.name
+        ))
+    };
     let num = match def.kind {
         ConfigType::Boolean => {
             return match v.to_ascii_lowercase().as_str() {
@@ -121,7 +398,10 @@ pub fn validate_value(def: &ConfigDef, value: &str) -> Result<(), String> {
         },
         ConfigType::String => {
             if !def.allowed.is_empty() && !def.allowed.iter().any(|a| a.eq_ignore_ascii_case(v)) {
-                return bad(&format!("String must be one of: {}", def.allowed.join(", ")));
+                return bad(&format!(
+                    "String must be one of: {}",
+                    def.allowed.join(", ")
+                ));
             }
             None
         }
@@ -129,7 +409,10 @@ pub fn validate_value(def: &ConfigDef, value: &str) -> Result<(), String> {
             if !def.allowed.is_empty() {
                 for item in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                     if !def.allowed.contains(&item) {
-                        return bad(&format!("each item must be one of: {}", def.allowed.join(", ")));
+                        return bad(&format!(
+                            "each item must be one of: {}",
+                            def.allowed.join(", ")
+                        ));
                     }
                 }
             }

@@ -185,14 +185,25 @@ impl PartitionLog {
 
     /// Validates, sequences and appends the batches in `buf` (one produce request's records for
     /// this partition). The buffer is modified in place (offsets, leader epoch, LogAppendTime).
-    pub fn append(&mut self, buf: &mut [u8], now_ms: i64) -> std::result::Result<AppendOutcome, AppendError> {
+    pub fn append(
+        &mut self,
+        buf: &mut [u8],
+        now_ms: i64,
+    ) -> std::result::Result<AppendOutcome, AppendError> {
         let headers = batch::split_batches(buf)?;
         if headers.is_empty() {
-            return Err(StorageError::InvalidRecord("produce request carried no record batch".into()).into());
+            return Err(StorageError::InvalidRecord(
+                "produce request carried no record batch".into(),
+            )
+            .into());
         }
         for (_, h) in &headers {
             if h.size > self.config.max_message_bytes {
-                return Err(StorageError::BatchTooLarge { size: h.size, max: self.config.max_message_bytes }.into());
+                return Err(StorageError::BatchTooLarge {
+                    size: h.size,
+                    max: self.config.max_message_bytes,
+                }
+                .into());
             }
         }
         // Check sequences against a scratch copy so a failure leaves no partial state.
@@ -258,12 +269,22 @@ impl PartitionLog {
     pub fn read(&self, offset: i64, max_bytes: u64) -> Result<Option<FileSlice>> {
         let end = self.next_offset();
         if offset < self.log_start_offset || offset > end {
-            return Err(StorageError::OffsetOutOfRange { offset, start: self.log_start_offset, end });
+            return Err(StorageError::OffsetOutOfRange {
+                offset,
+                start: self.log_start_offset,
+                end,
+            });
         }
         if offset == end {
             return Ok(None);
         }
-        for (_, seg) in self.segments.range(..=offset).next_back().into_iter().chain(self.segments.range(offset + 1..)) {
+        for (_, seg) in self
+            .segments
+            .range(..=offset)
+            .next_back()
+            .into_iter()
+            .chain(self.segments.range(offset + 1..))
+        {
             if seg.next_offset <= offset {
                 continue;
             }
@@ -281,7 +302,11 @@ impl PartitionLog {
                 continue;
             }
             if let Some((pos, h)) = seg.find_by_timestamp(ts)? {
-                let slice = FileSlice { file: seg.file().clone(), position: pos, len: h.size as u64 };
+                let slice = FileSlice {
+                    file: seg.file().clone(),
+                    position: pos,
+                    len: h.size as u64,
+                };
                 let bytes = slice.read().ctx(&seg.log_path())?;
                 let exact = first_record_at_or_after(&bytes, ts);
                 let (off, t) = exact.unwrap_or((h.base_offset, h.max_timestamp));
@@ -293,7 +318,12 @@ impl PartitionLog {
 
     /// The offset and timestamp of the record with the largest timestamp.
     pub fn max_timestamp_offset(&self) -> Result<Option<(i64, i64)>> {
-        let Some(seg) = self.segments.values().filter(|s| !s.is_empty()).max_by_key(|s| s.max_timestamp) else {
+        let Some(seg) = self
+            .segments
+            .values()
+            .filter(|s| !s.is_empty())
+            .max_by_key(|s| s.max_timestamp)
+        else {
             return Ok(None);
         };
         let max = seg.max_timestamp;
@@ -303,17 +333,29 @@ impl PartitionLog {
                 found = Some((pos, h));
             }
         }
-        let Some((pos, h)) = found else { return Ok(None) };
-        let slice = FileSlice { file: seg.file().clone(), position: pos, len: h.size as u64 };
+        let Some((pos, h)) = found else {
+            return Ok(None);
+        };
+        let slice = FileSlice {
+            file: seg.file().clone(),
+            position: pos,
+            len: h.size as u64,
+        };
         let bytes = slice.read().ctx(&seg.log_path())?;
-        Ok(Some(last_record_with_timestamp(&bytes, max).unwrap_or((h.last_offset(), max))))
+        Ok(Some(
+            last_record_with_timestamp(&bytes, max).unwrap_or((h.last_offset(), max)),
+        ))
     }
 
     /// Moves the log start offset forward (DeleteRecords) and deletes whole segments below it.
     pub fn delete_records_before(&mut self, offset: i64) -> Result<i64> {
         let end = self.next_offset();
         if offset > end || offset < 0 {
-            return Err(StorageError::OffsetOutOfRange { offset, start: self.log_start_offset, end });
+            return Err(StorageError::OffsetOutOfRange {
+                offset,
+                start: self.log_start_offset,
+                end,
+            });
         }
         if offset > self.log_start_offset {
             self.log_start_offset = offset;
@@ -325,7 +367,9 @@ impl PartitionLog {
     fn delete_segments_below_start(&mut self) -> Result<()> {
         loop {
             let mut it = self.segments.iter();
-            let (Some((&b0, s0)), Some(_)) = (it.next(), it.next()) else { break };
+            let (Some((&b0, s0)), Some(_)) = (it.next(), it.next()) else {
+                break;
+            };
             if s0.next_offset <= self.log_start_offset {
                 if let Some(seg) = self.segments.remove(&b0) {
                     seg.delete_files()?;
@@ -349,9 +393,14 @@ impl PartitionLog {
             if self.segments.len() < 2 {
                 break;
             }
-            let Some((&b0, s0)) = self.segments.iter().next() else { break };
-            let too_old = self.config.retention_ms >= 0 && s0.max_timestamp >= 0 && now_ms - s0.max_timestamp > self.config.retention_ms;
-            let too_big = self.config.retention_bytes >= 0 && total - s0.size() as i64 >= self.config.retention_bytes;
+            let Some((&b0, s0)) = self.segments.iter().next() else {
+                break;
+            };
+            let too_old = self.config.retention_ms >= 0
+                && s0.max_timestamp >= 0
+                && now_ms - s0.max_timestamp > self.config.retention_ms;
+            let too_big = self.config.retention_bytes >= 0
+                && total - s0.size() as i64 >= self.config.retention_bytes;
             if !(too_old || too_big) {
                 break;
             }
@@ -373,9 +422,9 @@ impl PartitionLog {
         seg.sync()
     }
 
-    /// Removes all files of this log.
-    pub fn delete_all(self) -> Result<()> {
-        for seg in self.segments.values() {
+    /// Removes all files of this log; the log is left without segments and refuses appends.
+    pub fn delete_all(&mut self) -> Result<()> {
+        for seg in std::mem::take(&mut self.segments).into_values() {
             seg.delete_files()?;
         }
         let _ = std::fs::remove_dir(&self.dir);
@@ -395,7 +444,12 @@ impl PartitionLog {
 fn decode_records(bytes: &[u8]) -> Option<Vec<(i64, i64)>> {
     let mut b = bytes::Bytes::copy_from_slice(bytes);
     let set = kafka_protocol::records::RecordBatchDecoder::decode(&mut b).ok()?;
-    Some(set.records.iter().map(|r| (r.offset, r.timestamp)).collect())
+    Some(
+        set.records
+            .iter()
+            .map(|r| (r.offset, r.timestamp))
+            .collect(),
+    )
 }
 
 fn first_record_at_or_after(bytes: &[u8], ts: i64) -> Option<(i64, i64)> {
@@ -412,7 +466,11 @@ mod tests {
     use crate::batch::tests::{make_batch, make_batch_pid};
 
     fn cfg(segment_bytes: u64) -> LogConfig {
-        LogConfig { segment_bytes, index_interval_bytes: 64, ..LogConfig::default() }
+        LogConfig {
+            segment_bytes,
+            index_interval_bytes: 64,
+            ..LogConfig::default()
+        }
     }
 
     #[test]
@@ -470,16 +528,24 @@ mod tests {
     fn producer_state_survives_reopen() {
         let dir = tempfile::tempdir().unwrap();
         let mut log = PartitionLog::open(dir.path(), cfg(1 << 20), 0, None, 0).unwrap();
-        log.append(&mut make_batch_pid(2, 5, 1, 42, 0, 0), 0).unwrap();
+        log.append(&mut make_batch_pid(2, 5, 1, 42, 0, 0), 0)
+            .unwrap();
         drop(log);
         let mut log = PartitionLog::open(dir.path(), cfg(1 << 20), 0, None, 0).unwrap();
-        let dup = log.append(&mut make_batch_pid(2, 5, 1, 42, 0, 0), 0).unwrap();
+        let dup = log
+            .append(&mut make_batch_pid(2, 5, 1, 42, 0, 0), 0)
+            .unwrap();
         assert!(dup.duplicate);
         assert_eq!(dup.base_offset, 0);
         assert!(matches!(
             log.append(&mut make_batch_pid(1, 5, 1, 42, 0, 7), 0),
             Err(AppendError::Sequence(SequenceError::OutOfOrder { .. }))
         ));
-        assert_eq!(log.append(&mut make_batch_pid(1, 5, 1, 42, 0, 2), 0).unwrap().base_offset, 2);
+        assert_eq!(
+            log.append(&mut make_batch_pid(1, 5, 1, 42, 0, 2), 0)
+                .unwrap()
+                .base_offset,
+            2
+        );
     }
 }

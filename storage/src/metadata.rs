@@ -114,11 +114,16 @@ impl MetaStore {
                 // Kafka cluster ids are 22-character URL-safe base64 of a UUID.
                 let u = uuid::Uuid::new_v4();
                 let mut s = String::new();
-                const ALPHA: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+                const ALPHA: &[u8] =
+                    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
                 let bits = u128::from_be_bytes(*u.as_bytes());
                 for i in 0..22 {
                     let shift = 128i32 - 6 * (i + 1);
-                    let idx = if shift >= 0 { (bits >> shift) & 63 } else { (bits << (-shift)) & 63 };
+                    let idx = if shift >= 0 {
+                        (bits >> shift) & 63
+                    } else {
+                        (bits << (-shift)) & 63
+                    };
                     let _ = write!(s, "{}", ALPHA[idx as usize] as char);
                 }
                 s
@@ -133,21 +138,30 @@ impl MetaStore {
         self.topics.iter().values().map(|v| decode(&v?)).collect()
     }
 
-    fn append_log(&self, rec: &MetaRecord, apply: impl Fn(&sled::transaction::TransactionalTree) -> std::result::Result<(), ConflictableTransactionError<()>>) -> Result<u64> {
+    fn append_log(
+        &self,
+        rec: &MetaRecord,
+        apply: impl Fn(
+            &sled::transaction::TransactionalTree,
+        ) -> std::result::Result<(), ConflictableTransactionError<()>>,
+    ) -> Result<u64> {
         let bytes = encode(rec);
-        let res: std::result::Result<u64, TransactionError<()>> = (&self.metalog, &self.topics).transaction(|(log, topics)| {
-            let next = match log.get(b"__next")? {
-                Some(v) => u64::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 8])),
-                None => 0,
-            };
-            log.insert(&next.to_be_bytes(), bytes.as_slice())?;
-            log.insert(b"__next", &(next + 1).to_be_bytes())?;
-            apply(topics)?;
-            Ok(next)
-        });
+        let res: std::result::Result<u64, TransactionError<()>> = (&self.metalog, &self.topics)
+            .transaction(|(log, topics)| {
+                let next = match log.get(b"__next")? {
+                    Some(v) => u64::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 8])),
+                    None => 0,
+                };
+                log.insert(&next.to_be_bytes(), bytes.as_slice())?;
+                log.insert(b"__next", &(next + 1).to_be_bytes())?;
+                apply(topics)?;
+                Ok(next)
+            });
         let off = res.map_err(|e| match e {
             TransactionError::Storage(s) => StorageError::Meta(s),
-            TransactionError::Abort(()) => StorageError::MetaDecode("metadata transaction aborted".into()),
+            TransactionError::Abort(()) => {
+                StorageError::MetaDecode("metadata transaction aborted".into())
+            }
         })?;
         self.db.flush()?;
         Ok(off)
@@ -157,17 +171,28 @@ impl MetaStore {
     pub fn put_topic(&self, topic: &TopicRecord) -> Result<u64> {
         let value = encode(topic);
         let name = topic.name.clone();
-        self.append_log(&MetaRecord::Topic { topic: topic.clone() }, |t| {
-            t.insert(name.as_bytes(), value.as_slice())?;
-            Ok(())
-        })
+        self.append_log(
+            &MetaRecord::Topic {
+                topic: topic.clone(),
+            },
+            |t| {
+                t.insert(name.as_bytes(), value.as_slice())?;
+                Ok(())
+            },
+        )
     }
 
     pub fn delete_topic(&self, name: &str, id: uuid::Uuid) -> Result<u64> {
-        let off = self.append_log(&MetaRecord::RemoveTopic { name: name.to_string(), id }, |t| {
-            t.remove(name.as_bytes())?;
-            Ok(())
-        })?;
+        let off = self.append_log(
+            &MetaRecord::RemoveTopic {
+                name: name.to_string(),
+                id,
+            },
+            |t| {
+                t.remove(name.as_bytes())?;
+                Ok(())
+            },
+        )?;
         let prefix = id.as_bytes().to_vec();
         for k in self.partitions.scan_prefix(&prefix).keys() {
             self.partitions.remove(k?)?;
@@ -179,10 +204,15 @@ impl MetaStore {
     }
 
     pub fn put_broker_config(&self, name: &str, value: Option<&str>) -> Result<u64> {
-        let rec = MetaRecord::BrokerConfig { name: name.to_string(), value: value.map(str::to_string) };
+        let rec = MetaRecord::BrokerConfig {
+            name: name.to_string(),
+            value: value.map(str::to_string),
+        };
         let off = self.append_log(&rec, |_| Ok(()))?;
         match value {
-            Some(v) => self.meta.insert(format!("broker.config.{name}"), v.as_bytes())?,
+            Some(v) => self
+                .meta
+                .insert(format!("broker.config.{name}"), v.as_bytes())?,
             None => self.meta.remove(format!("broker.config.{name}"))?,
         };
         Ok(off)
@@ -222,15 +252,23 @@ impl MetaStore {
     /// A new producer id, unique across restarts.
     pub fn next_producer_id(&self) -> Result<i64> {
         let v = self.meta.update_and_fetch("producer.id.next", |old| {
-            let n = old.map(|o| u64::from_be_bytes(o.try_into().unwrap_or([0; 8]))).unwrap_or(0);
+            let n = old
+                .map(|o| u64::from_be_bytes(o.try_into().unwrap_or([0; 8])))
+                .unwrap_or(0);
             Some((n + 1).to_be_bytes().to_vec())
         })?;
         self.db.flush()?;
-        let n = v.map(|o| u64::from_be_bytes(o.as_ref().try_into().unwrap_or([0; 8]))).unwrap_or(1);
+        let n = v
+            .map(|o| u64::from_be_bytes(o.as_ref().try_into().unwrap_or([0; 8])))
+            .unwrap_or(1);
         Ok(n as i64 - 1 + 1000)
     }
 
-    pub fn commit_offsets(&self, group: &str, entries: &[(String, i32, CommittedOffset)]) -> Result<()> {
+    pub fn commit_offsets(
+        &self,
+        group: &str,
+        entries: &[(String, i32, CommittedOffset)],
+    ) -> Result<()> {
         let mut batch = sled::Batch::default();
         for (t, p, o) in entries {
             batch.insert(offset_key(group, t, *p), encode(o));
@@ -270,7 +308,10 @@ impl MetaStore {
         let mut n = 0;
         for k in self.offsets.scan_prefix(group_prefix(group)).keys() {
             let k = k?;
-            if parse_offset_key(&k).map(|(g, _, _)| g == group).unwrap_or(false) {
+            if parse_offset_key(&k)
+                .map(|(g, _, _)| g == group)
+                .unwrap_or(false)
+            {
                 self.offsets.remove(k)?;
                 n += 1;
             }
@@ -287,7 +328,10 @@ impl MetaStore {
     pub fn delete_topic_offsets(&self, topic: &str) -> Result<()> {
         for k in self.offsets.iter().keys() {
             let k = k?;
-            if parse_offset_key(&k).map(|(_, t, _)| t == topic).unwrap_or(false) {
+            if parse_offset_key(&k)
+                .map(|(_, t, _)| t == topic)
+                .unwrap_or(false)
+            {
                 self.offsets.remove(k)?;
             }
         }
@@ -295,26 +339,45 @@ impl MetaStore {
     }
 
     pub fn log_start_offset(&self, topic_id: &uuid::Uuid, partition: i32) -> Result<i64> {
-        Ok(match self.partitions.get(partition_key(topic_id, partition))? {
-            Some(v) => i64::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 8])),
-            None => 0,
-        })
+        Ok(
+            match self.partitions.get(partition_key(topic_id, partition))? {
+                Some(v) => i64::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 8])),
+                None => 0,
+            },
+        )
     }
 
-    pub fn set_log_start_offset(&self, topic_id: &uuid::Uuid, partition: i32, offset: i64) -> Result<()> {
-        self.partitions.insert(partition_key(topic_id, partition), &offset.to_be_bytes())?;
+    pub fn set_log_start_offset(
+        &self,
+        topic_id: &uuid::Uuid,
+        partition: i32,
+        offset: i64,
+    ) -> Result<()> {
+        self.partitions
+            .insert(partition_key(topic_id, partition), &offset.to_be_bytes())?;
         Ok(())
     }
 
-    pub fn producer_snapshot(&self, topic_id: &uuid::Uuid, partition: i32) -> Result<Option<(i64, ProducerStates)>> {
+    pub fn producer_snapshot(
+        &self,
+        topic_id: &uuid::Uuid,
+        partition: i32,
+    ) -> Result<Option<(i64, ProducerStates)>> {
         match self.producers.get(partition_key(topic_id, partition))? {
             Some(v) => Ok(Some(decode(&v)?)),
             None => Ok(None),
         }
     }
 
-    pub fn put_producer_snapshot(&self, topic_id: &uuid::Uuid, partition: i32, upto: i64, states: &ProducerStates) -> Result<()> {
-        self.producers.insert(partition_key(topic_id, partition), encode(&(upto, states)))?;
+    pub fn put_producer_snapshot(
+        &self,
+        topic_id: &uuid::Uuid,
+        partition: i32,
+        upto: i64,
+        states: &ProducerStates,
+    ) -> Result<()> {
+        self.producers
+            .insert(partition_key(topic_id, partition), encode(&(upto, states)))?;
         Ok(())
     }
 
@@ -341,18 +404,44 @@ mod tests {
             let m = MetaStore::open(dir.path(), 1 << 20).unwrap();
             let cid = m.cluster_id(None).unwrap();
             assert_eq!(cid.len(), 22);
-            let t = TopicRecord { name: "a".into(), id, partitions: 3, configs: BTreeMap::new() };
+            let t = TopicRecord {
+                name: "a".into(),
+                id,
+                partitions: 3,
+                configs: BTreeMap::new(),
+            };
             assert_eq!(m.put_topic(&t).unwrap(), 0);
-            let o = CommittedOffset { offset: 5, leader_epoch: -1, metadata: Some("m".into()), commit_timestamp: 1 };
+            let o = CommittedOffset {
+                offset: 5,
+                leader_epoch: -1,
+                metadata: Some("m".into()),
+                commit_timestamp: 1,
+            };
             m.commit_offsets("g", &[("a".into(), 1, o)]).unwrap();
-            m.commit_offsets("g2", &[("a".into(), 0, CommittedOffset { offset: 1, leader_epoch: -1, metadata: None, commit_timestamp: 1 })]).unwrap();
+            m.commit_offsets(
+                "g2",
+                &[(
+                    "a".into(),
+                    0,
+                    CommittedOffset {
+                        offset: 1,
+                        leader_epoch: -1,
+                        metadata: None,
+                        commit_timestamp: 1,
+                    },
+                )],
+            )
+            .unwrap();
             assert!(m.next_producer_id().unwrap() < m.next_producer_id().unwrap());
             m.flush().unwrap();
         }
         let m = MetaStore::open(dir.path(), 1 << 20).unwrap();
         assert_eq!(m.topics().unwrap()[0].id, id);
         assert_eq!(m.group_offsets("g").unwrap()[0].2.offset, 5);
-        assert_eq!(m.offset_groups().unwrap(), vec!["g".to_string(), "g2".to_string()]);
+        assert_eq!(
+            m.offset_groups().unwrap(),
+            vec!["g".to_string(), "g2".to_string()]
+        );
         assert_eq!(m.metalog_end().unwrap(), 1);
         m.delete_topic("a", id).unwrap();
         assert!(m.topics().unwrap().is_empty());

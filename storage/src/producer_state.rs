@@ -42,10 +42,16 @@ impl std::fmt::Display for SequenceError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             SequenceError::InvalidProducerEpoch { current, got } => {
-                write!(f, "producer epoch {got} is older than the current epoch {current}")
+                write!(
+                    f,
+                    "producer epoch {got} is older than the current epoch {current}"
+                )
             }
             SequenceError::OutOfOrder { expected, got } => {
-                write!(f, "out of order sequence number: expected {expected}, got {got}")
+                write!(
+                    f,
+                    "out of order sequence number: expected {expected}, got {got}"
+                )
             }
         }
     }
@@ -73,11 +79,17 @@ impl ProducerStates {
             return Ok(SequenceCheck::Append);
         };
         if h.producer_epoch < entry.epoch {
-            return Err(SequenceError::InvalidProducerEpoch { current: entry.epoch, got: h.producer_epoch });
+            return Err(SequenceError::InvalidProducerEpoch {
+                current: entry.epoch,
+                got: h.producer_epoch,
+            });
         }
         if h.producer_epoch > entry.epoch {
             if h.base_sequence != 0 {
-                return Err(SequenceError::OutOfOrder { expected: 0, got: h.base_sequence });
+                return Err(SequenceError::OutOfOrder {
+                    expected: 0,
+                    got: h.base_sequence,
+                });
             }
             return Ok(SequenceCheck::Append);
         }
@@ -92,7 +104,10 @@ impl ProducerStates {
         if entry.batches.is_empty() || in_sequence(last, h.base_sequence) {
             Ok(SequenceCheck::Append)
         } else {
-            Err(SequenceError::OutOfOrder { expected: last.wrapping_add(1), got: h.base_sequence })
+            Err(SequenceError::OutOfOrder {
+                expected: last.wrapping_add(1),
+                got: h.base_sequence,
+            })
         }
     }
 
@@ -151,7 +166,13 @@ mod tests {
             other => panic!("{other:?}"),
         }
         // gap
-        assert_eq!(s.check(&hdr(7, 0, 5, 1, 3)), Err(SequenceError::OutOfOrder { expected: 3, got: 5 }));
+        assert_eq!(
+            s.check(&hdr(7, 0, 5, 1, 3)),
+            Err(SequenceError::OutOfOrder {
+                expected: 3,
+                got: 5
+            })
+        );
         // next in order
         let b = hdr(7, 0, 3, 1, 3);
         assert_eq!(s.check(&b), Ok(SequenceCheck::Append));

@@ -143,7 +143,9 @@ impl Segment {
         let mut scratch = Vec::new();
         let mut first = true;
         while pos < total {
-            let Some(h) = self.read_header(pos)? else { break };
+            let Some(h) = self.read_header(pos)? else {
+                break;
+            };
             if pos + h.size as u64 > total {
                 break;
             }
@@ -183,7 +185,9 @@ impl Segment {
         self.last_index_pos = pos;
         self.next_offset = self.base_offset;
         while pos < self.size {
-            let Some(h) = self.read_header(pos)? else { break };
+            let Some(h) = self.read_header(pos)? else {
+                break;
+            };
             if pos + h.size as u64 > self.size {
                 break;
             }
@@ -198,7 +202,11 @@ impl Segment {
         let ti_len = self.time_index.metadata().ctx(&self.log_path())?.len();
         if ti_len >= TIME_ENTRY {
             let mut e = [0u8; 12];
-            if self.time_index.read_exact_at(&mut e, (ti_len / TIME_ENTRY - 1) * TIME_ENTRY).is_ok() {
+            if self
+                .time_index
+                .read_exact_at(&mut e, (ti_len / TIME_ENTRY - 1) * TIME_ENTRY)
+                .is_ok()
+            {
                 let ts = i64::from_be_bytes(e[0..8].try_into().unwrap_or([0; 8]));
                 self.max_timestamp = self.max_timestamp.max(ts);
                 self.last_time_indexed = ts;
@@ -243,7 +251,13 @@ impl Segment {
         ))
     }
 
-    fn note_batch(&mut self, h: &BatchHeader, pos: u64, first: bool, index_interval: u64) -> Result<()> {
+    fn note_batch(
+        &mut self,
+        h: &BatchHeader,
+        pos: u64,
+        first: bool,
+        index_interval: u64,
+    ) -> Result<()> {
         let rel = (h.base_offset - self.base_offset) as u32;
         if first || pos - self.last_index_pos >= index_interval {
             let mut e = [0u8; 8];
@@ -258,7 +272,8 @@ impl Segment {
                 let ti_len = self.time_index.metadata().ctx(&self.log_path())?.len();
                 let mut t = [0u8; 12];
                 t[0..8].copy_from_slice(&h.max_timestamp.to_be_bytes());
-                t[8..12].copy_from_slice(&((h.last_offset() - self.base_offset) as u32).to_be_bytes());
+                t[8..12]
+                    .copy_from_slice(&((h.last_offset() - self.base_offset) as u32).to_be_bytes());
                 self.time_index
                     .write_all_at(&t, ti_len - ti_len % TIME_ENTRY)
                     .ctx(&self.log_path())?;
@@ -271,7 +286,12 @@ impl Segment {
     }
 
     /// Appends already-validated batches whose offsets have been assigned.
-    pub fn append(&mut self, buf: &[u8], headers: &[(usize, BatchHeader)], index_interval: u64) -> Result<()> {
+    pub fn append(
+        &mut self,
+        buf: &[u8],
+        headers: &[(usize, BatchHeader)],
+        index_interval: u64,
+    ) -> Result<()> {
         let path = self.log_path();
         let start = self.size;
         self.file.write_all_at(buf, start).ctx(&path)?;
@@ -309,7 +329,9 @@ impl Segment {
             }
         }
         while pos < self.size {
-            let Some(h) = self.read_header(pos)? else { return Ok(None) };
+            let Some(h) = self.read_header(pos)? else {
+                return Ok(None);
+            };
             if h.last_offset() >= offset {
                 return Ok(Some((pos, h)));
             }
@@ -326,16 +348,22 @@ impl Segment {
         let n = ti_len / TIME_ENTRY;
         let mut e = [0u8; 12];
         for i in 0..n {
-            self.time_index.read_exact_at(&mut e, i * TIME_ENTRY).ctx(&path)?;
+            self.time_index
+                .read_exact_at(&mut e, i * TIME_ENTRY)
+                .ctx(&path)?;
             let t = i64::from_be_bytes(e[0..8].try_into().unwrap_or([0; 8]));
             if t >= ts {
                 break;
             }
             start_offset = self.base_offset + u32::from_be_bytes([e[8], e[9], e[10], e[11]]) as i64;
         }
-        let Some((mut pos, _)) = self.find_position(start_offset)? else { return Ok(None) };
+        let Some((mut pos, _)) = self.find_position(start_offset)? else {
+            return Ok(None);
+        };
         while pos < self.size {
-            let Some(h) = self.read_header(pos)? else { return Ok(None) };
+            let Some(h) = self.read_header(pos)? else {
+                return Ok(None);
+            };
             if h.max_timestamp >= ts {
                 return Ok(Some((pos, h)));
             }
@@ -349,14 +377,20 @@ impl Segment {
     pub fn slice(&self, pos: u64, first_size: usize, max_bytes: u64) -> FileSlice {
         let avail = self.size.saturating_sub(pos);
         let len = avail.min(max_bytes.max(first_size as u64));
-        FileSlice { file: self.file.clone(), position: pos, len }
+        FileSlice {
+            file: self.file.clone(),
+            position: pos,
+            len,
+        }
     }
 
     /// Iterates batch headers from `pos` to the end: (position, header).
     pub fn headers_from(&self, mut pos: u64) -> Result<Vec<(u64, BatchHeader)>> {
         let mut out = Vec::new();
         while pos < self.size {
-            let Some(h) = self.read_header(pos)? else { break };
+            let Some(h) = self.read_header(pos)? else {
+                break;
+            };
             out.push((pos, h));
             pos += h.size as u64;
         }

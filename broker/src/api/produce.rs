@@ -1,0 +1,95 @@
+//! Produce: validate and append each partition's batches, answering per partition with Kafka's
+//! error codes. acks=0 gets no response; acks=1 and acks=-1 are answered after the append.
+
+use std::sync::Arc;
+
+use bytes::BytesMut;
+use kafka_protocol::error::ResponseError as E;
+use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
+use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
+use sluice_storage::{AppendError, SequenceError, StorageError};
+
+use super::sb;
+use crate::state::{now_ms, Broker};
+
+fn error_code(e: &AppendError) -> i16 {
+    match e {
+        AppendError::Sequence(SequenceError::OutOfOrder { .. }) => {
+            E::OutOfOrderSequenceNumber.code()
+        }
+        AppendError::Sequence(SequenceError::InvalidProducerEpoch { .. }) => {
+            E::InvalidProducerEpoch.code()
+        }
+        AppendError::Storage(s) => match s {
+            StorageError::CorruptBatch(_) => E::CorruptMessage.code(),
+            StorageError::BatchTooLarge { .. } => E::MessageTooLarge.code(),
+            StorageError::UnsupportedMagic(_) => E::UnsupportedForMessageFormat.code(),
+            StorageError::InvalidRecord(_) => E::InvalidRecord.code(),
+            StorageError::OffsetOutOfRange { .. } => E::OffsetOutOfRange.code(),
+            _ => E::KafkaStorageError.code(),
+        },
+    }
+}
+
+pub async fn handle(b: &Arc<Broker>, req: ProduceRequest, version: i16) -> Option<ProduceResponse> {
+    let acks = req.acks;
+    let mut resp = ProduceResponse::default();
+    let now = now_ms();
+    let mut appended = false;
+    for td in req.topic_data {
+        let name = td.name.0.as_str().to_string();
+        let topic = b.topic(&name);
+        let mut tr = TopicProduceResponse::default();
+        tr.name = td.name.clone();
+        for pd in td.partition_data {
+            let mut pr = PartitionProduceResponse::default();
+            pr.index = pd.index;
+            pr.base_offset = -1;
+            pr.log_append_time_ms = -1;
+            pr.log_start_offset = -1;
+            let part = topic.as_ref().and_then(|t| {
+                usize::try_from(pd.index)
+                    .ok()
+                    .and_then(|i| t.partitions.get(i).cloned())
+            });
+            if !(acks == -1 || acks == 0 || acks == 1) {
+                pr.error_code = E::InvalidRequiredAcks.code();
+            } else if crate::state::validate_topic_name(&name).is_err() {
+                pr.error_code = E::InvalidTopicException.code();
+            } else if let Some(p) = part {
+                let mut buf = BytesMut::from(pd.records.as_deref().unwrap_or(&[]));
+                let mut log = p.log.lock();
+                match log.append(&mut buf, now) {
+                    Ok(out) => {
+                        pr.base_offset = out.base_offset;
+                        pr.log_append_time_ms = out.log_append_time;
+                        appended |= !out.duplicate;
+                        b.after_append(&p, &mut log);
+                    }
+                    Err(e) => {
+                        pr.error_code = error_code(&e);
+                        if version >= 8 {
+                            pr.error_message = Some(sb(e.to_string()));
+                        }
+                        tracing::debug!(topic = %name, partition = pd.index, error = %e, "produce rejected");
+                    }
+                }
+                if version >= 5 {
+                    pr.log_start_offset = log.log_start_offset();
+                }
+            } else {
+                pr.error_code = E::UnknownTopicOrPartition.code();
+            }
+            tr.partition_responses.push(pr);
+        }
+        resp.responses.push(tr);
+    }
+    if appended {
+        b.notify_append();
+    }
+    if acks == 0 {
+        None
+    } else {
+        Some(resp)
+    }
+}

@@ -1,0 +1,93 @@
+//! The broker settings Sluice knows, with Kafka's names and defaults. Topic-config synonyms
+//! (log.retention.ms and friends) come from the storage crate's topic catalog.
+
+use sluice_storage::config::{ConfigDef, ConfigType, TOPIC_CONFIGS};
+
+pub struct BrokerDef {
+    pub name: &'static str,
+    pub default: &'static str,
+    pub kind: ConfigType,
+    pub allowed: &'static [&'static str],
+    pub nullable: bool,
+    pub doc: &'static str,
+}
+
+macro_rules! b {
+    ($n:expr, $d:expr, $k:ident, $doc:expr) => {
+        BrokerDef {
+            name: $n,
+            default: $d,
+            kind: ConfigType::$k,
+            allowed: &[],
+            nullable: false,
+            doc: $doc,
+        }
+    };
+    ($n:expr, $d:expr, $k:ident, null, $doc:expr) => {
+        BrokerDef {
+            name: $n,
+            default: $d,
+            kind: ConfigType::$k,
+            allowed: &[],
+            nullable: true,
+            doc: $doc,
+        }
+    };
+}
+
+pub static BROKER_CONFIGS: &[BrokerDef] = &[
+    b!("node.id", "1", Int, "The node id of this broker (broker.id is accepted as an alias)."),
+    b!("process.roles", "broker,controller", List, "Roles of this node; Sluice is always a combined broker and single-voter controller."),
+    b!("listeners", "PLAINTEXT://0.0.0.0:9092", List, "Listener URIs to bind."),
+    b!("advertised.listeners", "", List, null, "Listeners published to clients; defaults to the first listener with 0.0.0.0 shown as localhost."),
+    b!("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT", List, "Listener name to security protocol (only PLAINTEXT is supported)."),
+    b!("controller.listener.names", "CONTROLLER", List, "Listener names used by the controller; not served as broker listeners."),
+    b!("controller.quorum.voters", "", List, null, "Accepted for compatibility; the metadata quorum is this node alone."),
+    b!("inter.broker.listener.name", "PLAINTEXT", String, "Accepted for compatibility."),
+    b!("log.dirs", "data", List, "Directory for partition logs and metadata (first entry is used)."),
+    b!("num.partitions", "1", Int, "Default partition count for auto-created topics and CreateTopics with -1."),
+    b!("default.replication.factor", "1", Int, "Replication factor for new topics (always 1 here)."),
+    b!("auto.create.topics.enable", "true", Boolean, "Create topics on first metadata request or produce."),
+    b!("delete.topic.enable", "true", Boolean, "Allow topic deletion."),
+    b!("message.max.bytes", "1048588", Int, "Largest record batch the broker accepts (topic synonym max.message.bytes)."),
+    b!("socket.request.max.bytes", "104857600", Int, "Largest request frame accepted; larger frames close the connection."),
+    b!("socket.send.buffer.bytes", "102400", Int, "Accepted for compatibility."),
+    b!("socket.receive.buffer.bytes", "102400", Int, "Accepted for compatibility."),
+    b!("num.network.threads", "3", Int, "Accepted for compatibility (tokio schedules connections)."),
+    b!("num.io.threads", "8", Int, "Accepted for compatibility."),
+    b!("group.initial.rebalance.delay.ms", "3000", Int, "Delay before the first rebalance of a new group."),
+    b!("group.min.session.timeout.ms", "6000", Int, "Smallest session timeout a member may ask for."),
+    b!("group.max.session.timeout.ms", "1800000", Int, "Largest session timeout a member may ask for."),
+    b!("group.max.size", "2147483647", Int, "Maximum members in one group."),
+    b!("offsets.retention.ms", "604800000", Long, "How long committed offsets of empty groups are kept."),
+    b!("offsets.topic.replication.factor", "1", Int, "Accepted for compatibility."),
+    b!("transaction.state.log.replication.factor", "1", Int, "Accepted for compatibility."),
+    b!("transaction.state.log.min.isr", "1", Int, "Accepted for compatibility."),
+    b!("log.retention.check.interval.ms", "300000", Long, "How often retention is applied."),
+    b!("log.retention.hours", "168", Int, "Retention in hours (log.retention.ms wins)."),
+    b!("log.retention.minutes", "", Int, null, "Retention in minutes (log.retention.ms wins)."),
+    b!("log.roll.hours", "168", Int, "Segment roll time in hours (log.roll.ms wins)."),
+    b!("log.cleaner.enable", "true", Boolean, "Run the log cleaner for compacted topics."),
+    b!("sluice.metadata.cache.bytes", "16777216", Long, "Cache size of the sled metadata store."),
+];
+
+pub fn broker_def(name: &str) -> Option<&'static BrokerDef> {
+    BROKER_CONFIGS.iter().find(|d| d.name == name)
+}
+
+/// The topic config whose broker-level synonym is `key` (e.g. log.retention.ms).
+pub fn topic_def_for_broker_key(key: &str) -> Option<&'static ConfigDef> {
+    TOPIC_CONFIGS.iter().find(|d| d.broker_synonym == Some(key))
+}
+
+/// Keys a bitnami/kafka or Kafka config commonly carries that need no action here.
+pub fn is_ignored(key: &str) -> bool {
+    matches!(
+        key,
+        "cluster.id"
+            | "zookeeper.connect"
+            | "log.flush.scheduler.interval.ms"
+            | "num.recovery.threads.per.data.dir"
+            | "metadata.log.dir"
+    )
+}
