@@ -57,6 +57,16 @@ pub async fn start(config: BrokerConfig) -> Result<Running, StartError> {
             }
         }
     }));
+    let b = broker.clone();
+    let mut frx = rx.clone();
+    tasks.push(tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(100)) => b.flush_due().await,
+                _ = frx.changed() => return,
+            }
+        }
+    }));
     Ok(Running {
         broker,
         addrs,

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -47,6 +48,74 @@ pub struct Partition {
     pub topic_id: uuid::Uuid,
     pub index: i32,
     pub log: Mutex<PartitionLog>,
+    /// Serializes fdatasync calls; callers arriving during a sync share the next one.
+    sync_lock: tokio::sync::Mutex<()>,
+    /// Everything below this offset is known to be on disk.
+    synced_offset: AtomicI64,
+    /// Records appended since the last sync (for flush.messages).
+    unsynced_records: AtomicI64,
+    last_sync_ms: AtomicI64,
+}
+
+impl Partition {
+    fn new(topic: &str, topic_id: uuid::Uuid, index: i32, log: PartitionLog) -> Partition {
+        let end = log.next_offset();
+        Partition {
+            topic: topic.to_string(),
+            topic_id,
+            index,
+            log: Mutex::new(log),
+            sync_lock: tokio::sync::Mutex::new(()),
+            synced_offset: AtomicI64::new(end),
+            unsynced_records: AtomicI64::new(0),
+            last_sync_ms: AtomicI64::new(now_ms()),
+        }
+    }
+
+    /// Waits until every record below `offset` is on disk. Concurrent callers share one
+    /// fdatasync (group commit): whoever holds the lock syncs everything written so far.
+    pub async fn sync_to(&self, offset: i64) -> Result<(), StorageError> {
+        if self.synced_offset.load(Ordering::Acquire) >= offset {
+            return Ok(());
+        }
+        let _guard = self.sync_lock.lock().await;
+        if self.synced_offset.load(Ordering::Acquire) >= offset {
+            return Ok(());
+        }
+        let Some((file, upto)) = self.log.lock().active_file() else {
+            return Ok(());
+        };
+        let path = std::path::PathBuf::from(format!("{}-{}", self.topic, self.index));
+        let res = tokio::task::spawn_blocking(move || file.sync_data()).await;
+        match res {
+            Ok(Ok(())) => {}
+            Ok(Err(source)) => return Err(StorageError::Io { path, source }),
+            Err(join) => {
+                return Err(StorageError::Io {
+                    path,
+                    source: std::io::Error::other(join.to_string()),
+                })
+            }
+        }
+        self.synced_offset.fetch_max(upto, Ordering::AcqRel);
+        self.unsynced_records.store(0, Ordering::Release);
+        self.last_sync_ms.store(now_ms(), Ordering::Release);
+        Ok(())
+    }
+
+    /// Counts appended records for flush.messages; returns true when a sync is due.
+    pub fn note_appended(&self, records: i64, flush_messages: i64) -> bool {
+        let n = self.unsynced_records.fetch_add(records, Ordering::AcqRel) + records;
+        n >= flush_messages
+    }
+
+    /// For the flush.ms ticker: records waiting and time since the last sync.
+    pub fn unsynced(&self) -> (i64, i64) {
+        (
+            self.unsynced_records.load(Ordering::Acquire),
+            now_ms() - self.last_sync_ms.load(Ordering::Acquire),
+        )
+    }
 }
 
 pub struct Topic {
@@ -234,12 +303,7 @@ impl Broker {
             snap,
             now_ms(),
         )?;
-        Ok(Partition {
-            topic: rec.name.clone(),
-            topic_id: rec.id,
-            index: p,
-            log: Mutex::new(log),
-        })
+        Ok(Partition::new(&rec.name, rec.id, p, log))
     }
 
     pub fn topic(&self, name: &str) -> Option<Arc<Topic>> {
@@ -509,6 +573,25 @@ impl Broker {
                     Ok(_) => {}
                     Err(e) => {
                         tracing::warn!(topic = %p.topic, partition = p.index, error = %e, "retention failed")
+                    }
+                }
+            }
+        }
+    }
+
+    /// flush.ms: syncs partitions in interval mode whose last sync is older than flush.ms.
+    pub async fn flush_due(&self) {
+        for t in self.topics() {
+            for p in &t.partitions {
+                let flush_ms = p.log.lock().config().flush_ms;
+                if flush_ms == i64::MAX {
+                    continue;
+                }
+                let (records, age) = p.unsynced();
+                if records > 0 && age >= flush_ms {
+                    let end = p.log.lock().next_offset();
+                    if let Err(e) = p.sync_to(end).await {
+                        tracing::warn!(topic = %p.topic, partition = p.index, error = %e, "periodic flush failed");
                     }
                 }
             }

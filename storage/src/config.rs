@@ -487,6 +487,14 @@ impl LogConfig {
     }
 }
 
+impl LogConfig {
+    /// True when flush.messages or flush.ms is set: the log is synced on that schedule instead
+    /// of before every acks=all answer (faster; a machine crash can lose what was not synced).
+    pub fn interval_flush(&self) -> bool {
+        self.flush_messages != i64::MAX || self.flush_ms != i64::MAX
+    }
+}
+
 impl Default for LogConfig {
     fn default() -> Self {
         LogConfig::from_effective(&BTreeMap::new())

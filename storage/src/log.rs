@@ -135,6 +135,12 @@ impl PartitionLog {
         std::mem::take(&mut self.rolled)
     }
 
+    /// The active segment's file and the offset its current contents end at, for syncing
+    /// outside the partition lock (group commit).
+    pub fn active_file(&self) -> Option<(std::sync::Arc<std::fs::File>, i64)> {
+        self.active().map(|s| (s.file().clone(), s.next_offset))
+    }
+
     pub fn next_offset(&self) -> i64 {
         self.active().map(|s| s.next_offset).unwrap_or(0)
     }
@@ -174,7 +180,10 @@ impl PartitionLog {
         };
         if roll {
             if let Some(a) = self.segments.values_mut().next_back() {
+                // The rolled segment is made durable here, so a sync of the new active segment
+                // covers everything acknowledged before it.
                 a.flush_indexes()?;
+                a.sync()?;
             }
             let seg = Segment::create(&self.dir, next, now_ms)?;
             self.segments.insert(next, seg);

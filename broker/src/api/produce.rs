@@ -36,6 +36,8 @@ pub async fn handle(b: &Arc<Broker>, req: ProduceRequest, version: i16) -> Optio
     let mut resp = ProduceResponse::default();
     let now = now_ms();
     let mut appended = false;
+    // (partition, end offset, place in the response) awaiting an fdatasync before the answer.
+    let mut to_sync = Vec::new();
     for td in req.topic_data {
         let name = td.name.0.as_str().to_string();
         let topic = b.topic(&name);
@@ -65,6 +67,15 @@ pub async fn handle(b: &Arc<Broker>, req: ProduceRequest, version: i16) -> Optio
                         pr.log_append_time_ms = out.log_append_time;
                         appended |= !out.duplicate;
                         b.after_append(&p, &mut log);
+                        let cfg = log.config();
+                        if cfg.interval_flush() {
+                            if p.note_appended(out.records, cfg.flush_messages) {
+                                to_sync.push((p.clone(), out.last_offset + 1, None));
+                            }
+                        } else if acks == -1 {
+                            let slot = (resp.responses.len(), tr.partition_responses.len());
+                            to_sync.push((p.clone(), out.last_offset + 1, Some(slot)));
+                        }
                     }
                     Err(e) => {
                         pr.error_code = error_code(&e);
@@ -86,6 +97,23 @@ pub async fn handle(b: &Arc<Broker>, req: ProduceRequest, version: i16) -> Optio
     }
     if appended {
         b.notify_append();
+    }
+    let results =
+        futures::future::join_all(to_sync.iter().map(|(p, end, _)| p.sync_to(*end))).await;
+    for ((p, _, slot), res) in to_sync.iter().zip(results) {
+        if let Err(e) = res {
+            tracing::error!(topic = %p.topic, partition = p.index, error = %e, "fdatasync failed; answering KAFKA_STORAGE_ERROR");
+            if let Some((ti, pi)) = slot {
+                if let Some(pr) = resp
+                    .responses
+                    .get_mut(*ti)
+                    .and_then(|t| t.partition_responses.get_mut(*pi))
+                {
+                    pr.error_code = E::KafkaStorageError.code();
+                    pr.base_offset = -1;
+                }
+            }
+        }
     }
     if acks == 0 {
         None
