@@ -67,6 +67,19 @@ pub async fn start(config: BrokerConfig) -> Result<Running, StartError> {
             }
         }
     }));
+    if broker.config.cleaner_enable {
+        let b = broker.clone();
+        let mut crx = rx.clone();
+        let backoff = Duration::from_millis(broker.config.cleaner_backoff_ms);
+        tasks.push(tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => b.compact_once().await,
+                    _ = crx.changed() => return,
+                }
+            }
+        }));
+    }
     Ok(Running {
         broker,
         addrs,

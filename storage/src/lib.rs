@@ -2,11 +2,13 @@
 //! as received; sled holds the small metadata and transactional state (see DEVELOPERS.md).
 
 pub mod batch;
+pub mod compaction;
 pub mod config;
 pub mod error;
 pub mod log;
 pub mod metadata;
 pub mod producer_state;
+pub mod records;
 pub mod segment;
 
 pub use config::{LogConfig, TimestampType};

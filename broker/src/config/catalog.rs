@@ -68,6 +68,8 @@ pub static BROKER_CONFIGS: &[BrokerDef] = &[
     b!("log.retention.minutes", "", Int, null, "Retention in minutes (log.retention.ms wins)."),
     b!("log.roll.hours", "168", Int, "Segment roll time in hours (log.roll.ms wins)."),
     b!("log.cleaner.enable", "true", Boolean, "Run the log cleaner for compacted topics."),
+    b!("log.cleaner.backoff.ms", "15000", Long, "Pause between log cleaner passes."),
+    b!("log.cleaner.dedupe.buffer.size", "16777216", Long, "Memory for the cleaner's key map (bounds keys cleaned per pass)."),
     b!("sluice.metadata.cache.bytes", "16777216", Long, "Cache size of the sled metadata store."),
 ];
 

@@ -55,6 +55,9 @@ pub struct BrokerConfig {
     pub retention_check_interval_ms: u64,
     pub metadata_cache_bytes: u64,
     pub delete_topic_enable: bool,
+    pub cleaner_enable: bool,
+    pub cleaner_backoff_ms: u64,
+    pub cleaner_dedupe_buffer_bytes: u64,
     /// Every key explicitly set (static configuration), after alias resolution.
     pub explicit: BTreeMap<String, String>,
 }
@@ -208,6 +211,9 @@ impl BrokerConfig {
             retention_check_interval_ms: num("log.retention.check.interval.ms")?.max(100) as u64,
             metadata_cache_bytes: num("sluice.metadata.cache.bytes")?.max(1 << 20) as u64,
             delete_topic_enable: get("delete.topic.enable").eq_ignore_ascii_case("true"),
+            cleaner_enable: get("log.cleaner.enable").eq_ignore_ascii_case("true"),
+            cleaner_backoff_ms: num("log.cleaner.backoff.ms")?.max(10) as u64,
+            cleaner_dedupe_buffer_bytes: num("log.cleaner.dedupe.buffer.size")?.max(1 << 16) as u64,
             explicit: set,
         };
         Ok((cfg, warnings))
