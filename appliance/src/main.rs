@@ -43,6 +43,49 @@ enum Command {
         #[arg(value_name = "server.properties")]
         file: Option<std::path::PathBuf>,
     },
+    /// Inspect a data directory.
+    Storage {
+        #[command(subcommand)]
+        action: StorageCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum StorageCommand {
+    /// Check every batch's CRC, the indexes and the metadata of a data directory (read-only).
+    Verify {
+        /// The data directory (log.dirs).
+        dir: std::path::PathBuf,
+    },
+}
+
+fn verify(dir: &std::path::Path) -> ExitCode {
+    let r = sluice_storage::verify::verify_dir(dir);
+    println!(
+        "{}: {} partitions, {} segments, {} batches, {} records, {} bytes; {} topics in metadata",
+        dir.display(),
+        r.partitions,
+        r.segments,
+        r.batches,
+        r.records,
+        r.bytes,
+        r.topics_in_metadata
+    );
+    for p in &r.problems {
+        println!(
+            "PROBLEM {} @ byte {}: {}",
+            p.file.display(),
+            p.position,
+            p.what
+        );
+    }
+    if r.problems.is_empty() {
+        println!("OK");
+        ExitCode::SUCCESS
+    } else {
+        println!("{} problem(s) found", r.problems.len());
+        ExitCode::from(2)
+    }
 }
 
 fn init_logging(format: &str) {
@@ -63,6 +106,12 @@ fn init_logging(format: &str) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli.log_format);
+    if let Some(Command::Storage {
+        action: StorageCommand::Verify { dir },
+    }) = &cli.command
+    {
+        return verify(dir);
+    }
     let mut args = cli.broker.clone();
     if let Some(Command::Broker { file: Some(f) }) = &cli.command {
         args.config.get_or_insert(f.clone());

@@ -10,6 +10,7 @@ pub mod metadata;
 pub mod producer_state;
 pub mod records;
 pub mod segment;
+pub mod verify;
 
 pub use config::{LogConfig, TimestampType};
 pub use error::{Result, StorageError};
