@@ -1,6 +1,5 @@
 """Shared helpers for the end-to-end tests: running the Java tools and kcat, parsing their output, waiting."""
 import ctypes
-import os
 import pathlib
 import signal
 import subprocess
@@ -68,11 +67,6 @@ def java_cmd(tool, *args):
 
 def java(tool, *args, input=None, timeout=120, check=True):
     return run(java_cmd(tool, *args), input=input, timeout=timeout, check=check)
-
-
-def java_popen(tool, *args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE):
-    return subprocess.Popen(java_cmd(tool, *args), stdin=stdin, stdout=stdout, stderr=stderr, text=True,
-                            preexec_fn=preexec_die_with_parent)
 
 
 def rows(text, kind=None):
@@ -167,14 +161,76 @@ def kcat(*args, input=None, timeout=120, check=True):
     return run(["kcat", *map(str, args)], input=input, timeout=timeout, check=check)
 
 
-def stop_process(p, sig=signal.SIGTERM, timeout=60):
-    """Signals a Popen and waits; returns (returncode or None if it had to be killed, stdout, stderr)."""
-    if p.poll() is None:
-        p.send_signal(sig)
-    try:
-        out, err = p.communicate(timeout=timeout)
-        return p.returncode, out, err
-    except subprocess.TimeoutExpired:
-        p.kill()
-        out, err = p.communicate()
-        return None, out, err
+class Background:
+    """A long-running child process whose stdout/stderr lines are collected by reader threads."""
+
+    def __init__(self, cmd, name=None, stdin=subprocess.DEVNULL):
+        import threading
+        self.name = name or str(cmd[0])
+        self.proc = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     bufsize=1, preexec_fn=preexec_die_with_parent)
+        self.out, self.err = [], []
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._pump, args=(self.proc.stdout, self.out), daemon=True),
+                         threading.Thread(target=self._pump, args=(self.proc.stderr, self.err), daemon=True)]
+        for t in self._threads:
+            t.start()
+
+    def _pump(self, stream, sink):
+        for line in stream:
+            with self._lock:
+                sink.append(line.rstrip("\n"))
+
+    def lines(self, prefix=""):
+        with self._lock:
+            return [l for l in self.out if l.startswith(prefix)]
+
+    def stderr_tail(self, n=40):
+        with self._lock:
+            return "\n".join(l for l in self.err[-n:] if not l.startswith("SLF4J"))
+
+    def wait_for(self, predicate, timeout, what):
+        """Waits until predicate(self) is truthy; fails early if the process exits first."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            v = predicate(self)
+            if v:
+                return v
+            if self.proc.poll() is not None:
+                time.sleep(0.3)  # let the readers drain
+                v = predicate(self)
+                if v:
+                    return v
+                raise AssertionError(f"{self.name} exited ({self.proc.returncode}) before {what}\n"
+                                     f"stdout tail: {self.lines()[-10:]}\nstderr tail:\n{self.stderr_tail()}")
+            time.sleep(0.2)
+        raise AssertionError(f"timed out after {timeout}s waiting for {what} from {self.name}\n"
+                             f"stdout tail: {self.lines()[-10:]}\nstderr tail:\n{self.stderr_tail()}")
+
+    def wait(self, timeout):
+        """Waits for the process to exit by itself; returns its status, or None if still running after `timeout`."""
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        for t in self._threads:
+            t.join(5)
+        return rc
+
+    def stop(self, sig=signal.SIGTERM, timeout=60):
+        """Signals and waits; returns the exit status, or None if it had to be SIGKILLed after `timeout`."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            rc = None
+        for t in self._threads:
+            t.join(5)
+        return rc
+
+
+def java_background(tool, *args, name=None, stdin=subprocess.DEVNULL):
+    return Background(java_cmd(tool, *args), name=name or tool, stdin=stdin)
