@@ -4,6 +4,7 @@
 pub mod api;
 pub mod config;
 pub mod group;
+pub mod inproc;
 pub mod server;
 pub mod state;
 

@@ -2,6 +2,8 @@
 //! in-process; an external cluster, over the network). Nothing in the runtime may assume the
 //! broker is in-process.
 
+pub mod embedded;
+
 use std::time::Duration;
 
 use bytes::Bytes;

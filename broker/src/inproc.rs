@@ -1,0 +1,81 @@
+//! The in-process API the embedded Connect runtime uses to reach the log without TCP: append
+//! record batches (with acks=all durability) and read whole batches with long polling. It keeps
+//! the same rules as the Produce and Fetch handlers.
+
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use sluice_storage::{AppendError, AppendOutcome, StorageError};
+
+use crate::state::{now_ms, Broker};
+
+#[derive(Debug, thiserror::Error)]
+pub enum InprocError {
+    #[error("unknown topic or partition {0}-{1}")]
+    UnknownPartition(String, i32),
+    #[error(transparent)]
+    Append(#[from] AppendError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl Broker {
+    /// Appends one or more record batches to a partition and waits until they are durable.
+    pub async fn append_batches(
+        &self,
+        topic: &str,
+        partition: i32,
+        mut batches: BytesMut,
+    ) -> Result<AppendOutcome, InprocError> {
+        let p = self
+            .partition(topic, partition)
+            .ok_or_else(|| InprocError::UnknownPartition(topic.to_string(), partition))?;
+        let (out, interval) = {
+            let mut log = p.log.lock();
+            let out = log.append(&mut batches, now_ms())?;
+            self.after_append(&p, &mut log);
+            (out, log.config().interval_flush())
+        };
+        self.notify_append();
+        if !interval {
+            p.sync_to(out.last_offset + 1).await?;
+        }
+        Ok(out)
+    }
+
+    /// Whole batches from the one containing `offset`, up to `max_bytes` (at least one batch);
+    /// waits up to `max_wait` for data. Returns the bytes and the high watermark.
+    pub async fn read_batches(
+        &self,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+        max_bytes: usize,
+        max_wait: Duration,
+    ) -> Result<(Bytes, i64), InprocError> {
+        let p = self
+            .partition(topic, partition)
+            .ok_or_else(|| InprocError::UnknownPartition(topic.to_string(), partition))?;
+        let mut rx = self.subscribe_appends();
+        let deadline = tokio::time::Instant::now() + max_wait;
+        loop {
+            rx.borrow_and_update();
+            let (slice, hw) = {
+                let log = p.log.lock();
+                (log.read(offset, max_bytes as u64)?, log.next_offset())
+            };
+            if let Some(s) = slice {
+                let mut bytes = s.read().map_err(|e| StorageError::Io {
+                    path: format!("{topic}-{partition}").into(),
+                    source: e,
+                })?;
+                sluice_storage::segment::trim_to_batches(&mut bytes);
+                return Ok((Bytes::from(bytes), hw));
+            }
+            tokio::select! {
+                r = rx.changed() => if r.is_err() { return Ok((Bytes::new(), hw)); },
+                _ = tokio::time::sleep_until(deadline) => return Ok((Bytes::new(), hw)),
+            }
+        }
+    }
+}
