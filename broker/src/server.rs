@@ -160,73 +160,131 @@ async fn read_frame<R: AsyncRead + Unpin>(
     Ok(Some(Bytes::from(buf)))
 }
 
-async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(
+/// A response slot, written in request order by the connection's writer task.
+enum Slot {
+    Ready(Bytes),
+    /// A produce waiting for its fdatasync; resolves to the encoded answer (None for acks=0).
+    Pending(tokio::task::JoinHandle<Option<Bytes>>),
+}
+
+/// Requests decoded ahead of their answers on one connection (back-pressure beyond this).
+const MAX_IN_FLIGHT: usize = 16;
+
+async fn write_responses<W: AsyncWrite + Unpin>(
+    mut wr: W,
+    mut rx: tokio::sync::mpsc::Receiver<Slot>,
+    peer: SocketAddr,
+) {
+    while let Some(slot) = rx.recv().await {
+        let bytes = match slot {
+            Slot::Ready(b) => Some(b),
+            Slot::Pending(h) => match h.await {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::error!(%peer, error = %e, "produce completion failed; closing connection");
+                    return;
+                }
+            },
+        };
+        if let Some(b) = bytes {
+            if let Err(e) = wr.write_all(&b).await {
+                tracing::debug!(%peer, error = %e, "write failed");
+                return;
+            }
+        }
+    }
+}
+
+fn framed(bytes: &[u8]) -> Bytes {
+    let mut out = BytesMut::with_capacity(bytes.len() + 4);
+    out.put_i32(bytes.len() as i32);
+    out.extend_from_slice(bytes);
+    out.freeze()
+}
+
+/// Handles one connection. Requests are decoded and applied strictly in order; only the
+/// durability wait of a Produce runs concurrently with the next requests, and answers are
+/// written in request order.
+async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     broker: Arc<Broker>,
     stream: S,
     peer: SocketAddr,
 ) {
-    let (rd, mut wr) = tokio::io::split(stream);
+    let (rd, wr) = tokio::io::split(stream);
     let mut rd = BufReader::with_capacity(64 * 1024, rd);
     let max = broker.config.socket_request_max_bytes;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Slot>(MAX_IN_FLIGHT);
+    let writer = tokio::spawn(write_responses(wr, rx, peer));
     loop {
         let frame = match read_frame(&mut rd, max).await {
             Ok(Some(f)) => f,
-            Ok(None) => return,
+            Ok(None) => break,
             Err(e) => {
                 tracing::warn!(%peer, error = %e, "closing connection");
-                return;
+                break;
             }
         };
-        let out = match decode_frame(frame) {
-            Ok(Decoded::Immediate(bytes)) => {
-                let mut framed = BytesMut::with_capacity(bytes.len() + 4);
-                framed.put_i32(bytes.len() as i32);
-                framed.extend_from_slice(&bytes);
-                Some(framed.freeze())
-            }
+        let slot = match decode_frame(frame) {
+            Ok(Decoded::Immediate(bytes)) => Some(Slot::Ready(framed(&bytes))),
             Ok(Decoded::Request {
                 header,
                 api,
                 version,
                 body,
             }) => {
-                let client = ClientInfo {
-                    client_id: header
-                        .client_id
-                        .as_ref()
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_default(),
-                    host: format!("/{}", peer.ip()),
-                };
-                match api::dispatch(&broker, body, version, &client).await {
-                    Ok(Some(resp)) => {
-                        match encode_response(api, version, header.correlation_id, &resp) {
+                let correlation = header.correlation_id;
+                if let kafka_protocol::messages::RequestKind::Produce(req) = body {
+                    let pending = api::produce::append(&broker, req, version);
+                    Some(Slot::Pending(tokio::spawn(async move {
+                        let resp = pending.finish().await?;
+                        let kind = kafka_protocol::messages::ResponseKind::Produce(resp);
+                        match encode_response(api, version, correlation, &kind) {
                             Ok(b) => Some(b),
                             Err(e) => {
-                                tracing::error!(%peer, ?api, version, error = %e, "closing connection");
-                                return;
+                                tracing::error!(%peer, version, error = %e, "cannot encode a produce response");
+                                None
                             }
                         }
-                    }
-                    Ok(None) => None,
-                    Err(e) => {
-                        tracing::warn!(%peer, error = %e, "closing connection");
-                        return;
+                    })))
+                } else {
+                    let client = ClientInfo {
+                        client_id: header
+                            .client_id
+                            .as_ref()
+                            .map(|s| s.as_str().to_string())
+                            .unwrap_or_default(),
+                        host: format!("/{}", peer.ip()),
+                    };
+                    match api::dispatch(&broker, body, version, &client).await {
+                        Ok(Some(resp)) => match encode_response(api, version, correlation, &resp) {
+                            Ok(b) => Some(Slot::Ready(b)),
+                            Err(e) => {
+                                tracing::error!(%peer, ?api, version, error = %e, "closing connection");
+                                break;
+                            }
+                        },
+                        Ok(None) => None,
+                        Err(e) => {
+                            tracing::warn!(%peer, error = %e, "closing connection");
+                            break;
+                        }
                     }
                 }
             }
             Err(e) => {
                 tracing::warn!(%peer, error = %e, "closing connection");
-                return;
+                break;
             }
         };
-        if let Some(bytes) = out {
-            if let Err(e) = wr.write_all(&bytes).await {
-                tracing::debug!(%peer, error = %e, "write failed");
-                return;
+        if let Some(slot) = slot {
+            if tx.send(slot).await.is_err() {
+                break;
             }
         }
     }
+    // Let the writer flush answers already owed, then close.
+    drop(tx);
+    let _ = writer.await;
 }
 
 /// Accepts connections until `shutdown` turns true.

@@ -285,8 +285,41 @@ impl Segment {
         Ok(())
     }
 
-    /// Appends already-validated batches whose offsets have been assigned.
+    /// Appends already-validated batches whose offsets have been assigned. On failure (e.g. a
+    /// full disk) the log and both indexes are cut back to where they were, so bytes of a write
+    /// that was answered with an error can never resurface later.
     pub fn append(
+        &mut self,
+        buf: &[u8],
+        headers: &[(usize, BatchHeader)],
+        index_interval: u64,
+    ) -> Result<()> {
+        let saved = (
+            self.size,
+            self.next_offset,
+            self.max_timestamp,
+            self.index_entries,
+            self.last_index_pos,
+            self.last_time_indexed,
+        );
+        let ti_len = self.time_index.metadata().map(|m| m.len()).unwrap_or(0);
+        let res = self.append_inner(buf, headers, index_interval);
+        if res.is_err() {
+            let (size, next, max_ts, entries, last_pos, last_ti) = saved;
+            let _ = self.file.set_len(size);
+            let _ = self.index.set_len(entries * INDEX_ENTRY);
+            let _ = self.time_index.set_len(ti_len);
+            self.size = size;
+            self.next_offset = next;
+            self.max_timestamp = max_ts;
+            self.index_entries = entries;
+            self.last_index_pos = last_pos;
+            self.last_time_indexed = last_ti;
+        }
+        res
+    }
+
+    fn append_inner(
         &mut self,
         buf: &[u8],
         headers: &[(usize, BatchHeader)],

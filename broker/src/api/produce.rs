@@ -31,7 +31,22 @@ fn error_code(e: &AppendError) -> i16 {
     }
 }
 
+/// A produce whose batches are appended and whose answer waits for durability.
+pub struct PendingProduce {
+    acks: i16,
+    resp: ProduceResponse,
+    /// (partition, end offset, place in the response) awaiting an fdatasync.
+    to_sync: Vec<(Arc<crate::state::Partition>, i64, Option<(usize, usize)>)>,
+}
+
 pub async fn handle(b: &Arc<Broker>, req: ProduceRequest, version: i16) -> Option<ProduceResponse> {
+    append(b, req, version).finish().await
+}
+
+/// Phase one, run in request order on the connection: validate and append every partition's
+/// batches. Phase two ([`PendingProduce::finish`]) waits for the fdatasync, so requests
+/// pipelined on one connection share syncs (group commit) while keeping their order.
+pub fn append(b: &Arc<Broker>, req: ProduceRequest, version: i16) -> PendingProduce {
     let acks = req.acks;
     let mut resp = ProduceResponse::default();
     let now = now_ms();
@@ -98,26 +113,41 @@ pub async fn handle(b: &Arc<Broker>, req: ProduceRequest, version: i16) -> Optio
     if appended {
         b.notify_append();
     }
-    let results =
-        futures::future::join_all(to_sync.iter().map(|(p, end, _)| p.sync_to(*end))).await;
-    for ((p, _, slot), res) in to_sync.iter().zip(results) {
-        if let Err(e) = res {
-            tracing::error!(topic = %p.topic, partition = p.index, error = %e, "fdatasync failed; answering KAFKA_STORAGE_ERROR");
-            if let Some((ti, pi)) = slot {
-                if let Some(pr) = resp
-                    .responses
-                    .get_mut(*ti)
-                    .and_then(|t| t.partition_responses.get_mut(*pi))
-                {
-                    pr.error_code = E::KafkaStorageError.code();
-                    pr.base_offset = -1;
+    PendingProduce {
+        acks,
+        resp,
+        to_sync,
+    }
+}
+
+impl PendingProduce {
+    pub async fn finish(self) -> Option<ProduceResponse> {
+        let PendingProduce {
+            acks,
+            mut resp,
+            to_sync,
+        } = self;
+        let results =
+            futures::future::join_all(to_sync.iter().map(|(p, end, _)| p.sync_to(*end))).await;
+        for ((p, _, slot), res) in to_sync.iter().zip(results) {
+            if let Err(e) = res {
+                tracing::error!(topic = %p.topic, partition = p.index, error = %e, "fdatasync failed; answering KAFKA_STORAGE_ERROR");
+                if let Some((ti, pi)) = slot {
+                    if let Some(pr) = resp
+                        .responses
+                        .get_mut(*ti)
+                        .and_then(|t| t.partition_responses.get_mut(*pi))
+                    {
+                        pr.error_code = E::KafkaStorageError.code();
+                        pr.base_offset = -1;
+                    }
                 }
             }
         }
-    }
-    if acks == 0 {
-        None
-    } else {
-        Some(resp)
+        if acks == 0 {
+            None
+        } else {
+            Some(resp)
+        }
     }
 }
