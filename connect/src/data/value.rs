@@ -56,7 +56,10 @@ impl Struct {
             )));
         };
         let i = f.index;
-        self.values[i] = value;
+        match self.values.get_mut(i) {
+            Some(slot) => *slot = value,
+            None => return Err(DataError::Data(format!("{field} is not a valid field name"))),
+        }
         Ok(self)
     }
 
