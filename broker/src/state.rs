@@ -543,10 +543,13 @@ impl Broker {
     pub fn after_append(&self, p: &Partition, log: &mut PartitionLog) {
         if log.take_rolled() {
             let upto = log.next_offset();
-            if let Err(e) =
-                self.meta
-                    .put_producer_snapshot(&p.topic_id, p.index, upto, log.producers())
-            {
+            // Flushed at once: compaction may remove the batches this snapshot replaces, so
+            // a crash must not fall back to an older snapshot.
+            let stored = self
+                .meta
+                .put_producer_snapshot(&p.topic_id, p.index, upto, log.producers())
+                .and_then(|_| self.meta.flush());
+            if let Err(e) = stored {
                 tracing::warn!(topic = %p.topic, partition = p.index, error = %e, "could not store producer state snapshot");
             }
         }

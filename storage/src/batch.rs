@@ -145,11 +145,8 @@ pub fn validate(batch: &[u8]) -> Result<BatchHeader> {
             h.records_count, h.last_offset_delta
         )));
     }
-    if h.records_count == 0 && !h.is_control() {
-        return Err(StorageError::InvalidRecord(
-            "a record batch must contain at least one record".into(),
-        ));
-    }
+    // Stored batches may be empty: the cleaner keeps an emptied last batch of each producer.
+    // Produce refuses empty batches separately (PartitionLog::append).
     Ok(h)
 }
 

@@ -86,11 +86,17 @@ fn for_each_batch(
 /// Builds the key map, then writes a cleaned copy of every segment the map covers.
 pub fn run(plan: &Plan) -> Result<Cleaned> {
     let mut map: HashMap<u128, i64> = HashMap::new();
+    // The last batch of each idempotent producer is kept whole, as Kafka's cleaner does, so the
+    // producer's sequence state can always be rebuilt from the log.
+    let mut last_of_producer: HashMap<i64, i64> = HashMap::new();
     let mut map_end = plan.segments.first().map(|s| s.base_offset).unwrap_or(0);
     let mut full = false;
     'outer: for seg in &plan.segments {
         let mut seg_done = true;
         for_each_batch(seg, |b, h| {
+            if h.has_producer_id() {
+                last_of_producer.insert(h.producer_id, h.base_offset);
+            }
             if h.is_control() {
                 map_end = h.next_offset();
                 return Ok(true);
@@ -134,6 +140,8 @@ pub fn run(plan: &Plan) -> Result<Cleaned> {
         let mut written = 0u64;
         for_each_batch(seg, |b, h| {
             stats.records_before += h.records_count.max(0) as u64;
+            let producers_last =
+                h.has_producer_id() && last_of_producer.get(&h.producer_id) == Some(&h.base_offset);
             if h.is_control() || h.base_offset >= map_end {
                 out.write_all(b).ctx(&out_path)?;
                 written += b.len() as u64;
@@ -158,7 +166,8 @@ pub fn run(plan: &Plan) -> Result<Cleaned> {
             if kept.len() == recs.len() {
                 out.write_all(b).ctx(&out_path)?;
                 written += b.len() as u64;
-            } else if !kept.is_empty() {
+            } else if !kept.is_empty() || producers_last {
+                // An emptied last batch of a producer stays as a header with no records.
                 let nb = records::rebuild(b, &kept)?;
                 out.write_all(&nb).ctx(&out_path)?;
                 written += nb.len() as u64;

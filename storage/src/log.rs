@@ -223,6 +223,12 @@ impl PartitionLog {
             .into());
         }
         for (at, h) in &headers {
+            if h.records_count == 0 && !h.is_control() {
+                return Err(StorageError::InvalidRecord(
+                    "a record batch must contain at least one record".into(),
+                )
+                .into());
+            }
             if self.config.compact && !crate::records::all_keyed(&buf[*at..*at + h.size], h)? {
                 return Err(StorageError::InvalidRecord(format!(
                     "Compacted topic cannot accept message without key in topic partition {}.",

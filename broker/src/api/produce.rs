@@ -97,7 +97,11 @@ pub fn append(b: &Arc<Broker>, req: ProduceRequest, version: i16) -> PendingProd
                         if version >= 8 {
                             pr.error_message = Some(sb(e.to_string()));
                         }
-                        tracing::debug!(topic = %name, partition = pd.index, error = %e, "produce rejected");
+                        if pr.error_code == E::KafkaStorageError.code() {
+                            tracing::warn!(topic = %name, partition = pd.index, error = %e, "produce failed: storage error");
+                        } else {
+                            tracing::debug!(topic = %name, partition = pd.index, error = %e, "produce rejected");
+                        }
                     }
                 }
                 if version >= 5 {

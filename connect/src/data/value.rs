@@ -58,7 +58,11 @@ impl Struct {
         let i = f.index;
         match self.values.get_mut(i) {
             Some(slot) => *slot = value,
-            None => return Err(DataError::Data(format!("{field} is not a valid field name"))),
+            None => {
+                return Err(DataError::Data(format!(
+                    "{field} is not a valid field name"
+                )))
+            }
         }
         Ok(self)
     }

@@ -1,0 +1,338 @@
+//! The source task loop (WorkerSourceTask): poll → transformation chain → key/value/header
+//! converters → produce (acks=all). Source offsets of records Kafka acknowledged (and of records
+//! dropped on purpose) are committed every offset.flush.interval.ms and when the task stops.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use serde_json::Value as Json;
+
+use super::convert::Converters;
+use super::errors::{ErrorHandler, Failure, Origin, Stage, CONFIG_EXCEPTION, DATA_EXCEPTION};
+use super::{now_ms, TaskContext, TaskControl};
+use crate::connectors::{SourceRecord, SourceTask, SourceTaskContext};
+use crate::kafka::{KafkaError, ProduceRecord};
+use crate::runtime::offset_store::{canonical, JsonObject, StoreOffsetReader};
+use crate::runtime::status::{trace, State};
+use crate::transforms::TransformChain;
+
+const CONNECT_EXCEPTION: &str = "org.apache.kafka.connect.errors.ConnectException";
+
+struct Runner {
+    ctx: TaskContext,
+    converters: Converters,
+    chain: TransformChain,
+    errors: ErrorHandler,
+    /// Offsets acknowledged but not yet committed, by canonical partition.
+    pending: BTreeMap<String, (JsonObject, JsonObject)>,
+    known_topics: HashSet<String>,
+    last_commit: Instant,
+    state: State,
+}
+
+pub(crate) async fn run(ctx: TaskContext, mut task: Box<dyn SourceTask>) -> Result<(), String> {
+    let converters = Converters::build(&ctx.shared.config, &ctx.spec.connector)
+        .map_err(|m| trace(CONFIG_EXCEPTION, &m, None))?;
+    let chain = ctx.build_chain()?;
+    let errors = ErrorHandler::new(
+        ctx.spec.connector.errors.clone(),
+        ctx.id.clone(),
+        ctx.shared.kafka.clone(),
+    );
+    let task_context = SourceTaskContext {
+        connector: ctx.id.connector.clone(),
+        task: ctx.id.task,
+        offsets: Arc::new(StoreOffsetReader {
+            store: ctx.shared.offsets.clone(),
+            connector: ctx.id.connector.clone(),
+        }),
+    };
+    task.start(&ctx.spec.config, task_context)
+        .await
+        .map_err(|e| trace(e.java_class(), &e.to_string(), None))?;
+    let mut runner = Runner {
+        ctx,
+        converters,
+        chain,
+        errors,
+        pending: BTreeMap::new(),
+        known_topics: HashSet::new(),
+        last_commit: Instant::now(),
+        state: State::Unassigned,
+    };
+    let result = runner.run_loop(task.as_mut()).await;
+    runner.commit(task.as_mut()).await;
+    if let Err(e) = task.stop().await {
+        tracing::warn!(task = %runner.ctx.id, "error stopping source task: {e}");
+    }
+    result
+}
+
+impl Runner {
+    fn flush_interval(&self) -> Duration {
+        Duration::from_millis(self.ctx.shared.config.offset_flush_interval_ms)
+    }
+
+    async fn set_state(&mut self, state: State) {
+        if self.state != state {
+            self.state = state;
+            self.ctx.set_status(state).await;
+        }
+    }
+
+    async fn run_loop(&mut self, task: &mut dyn SourceTask) -> Result<(), String> {
+        let mut poll_failures = 0u32;
+        loop {
+            match self.ctx.control() {
+                TaskControl::Stop => return Ok(()),
+                TaskControl::Pause => {
+                    self.set_state(State::Paused).await;
+                    let wait = self
+                        .flush_interval()
+                        .saturating_sub(self.last_commit.elapsed());
+                    self.ctx
+                        .wait_control(wait.max(Duration::from_millis(10)))
+                        .await;
+                    self.maybe_commit(task).await;
+                    continue;
+                }
+                TaskControl::Run => self.set_state(State::Running).await,
+            }
+            match task.poll().await {
+                Ok(records) => {
+                    poll_failures = 0;
+                    if !records.is_empty() {
+                        self.send(task, records).await?;
+                    }
+                }
+                Err(e) if e.is_retriable() => {
+                    tracing::warn!(task = %self.ctx.id, "failed to poll records from the source task; will retry: {e}");
+                    tokio::time::sleep(self.errors.backoff(poll_failures)).await;
+                    poll_failures += 1;
+                }
+                Err(e) => return Err(trace(e.java_class(), &e.to_string(), None)),
+            }
+            self.maybe_commit(task).await;
+        }
+    }
+
+    async fn maybe_commit(&mut self, task: &mut dyn SourceTask) {
+        if self.last_commit.elapsed() >= self.flush_interval() {
+            self.commit(task).await;
+        }
+    }
+
+    /// Writes the acknowledged offsets, then tells the task (SourceTask.commit).
+    async fn commit(&mut self, task: &mut dyn SourceTask) {
+        self.last_commit = Instant::now();
+        if self.pending.is_empty() {
+            return;
+        }
+        let entries: Vec<(JsonObject, Option<JsonObject>)> = self
+            .pending
+            .values()
+            .map(|(p, o)| (p.clone(), Some(o.clone())))
+            .collect();
+        match self
+            .ctx
+            .shared
+            .offsets
+            .write(&self.ctx.id.connector, entries)
+            .await
+        {
+            Ok(()) => {
+                self.pending.clear();
+                if let Err(e) = task.commit().await {
+                    tracing::warn!(task = %self.ctx.id, "source task commit hook failed: {e}");
+                }
+            }
+            Err(e) => tracing::error!(task = %self.ctx.id, "failed to commit source offsets: {e}"),
+        }
+    }
+
+    /// Transforms and converts one record; None when it is dropped (by a transform or a
+    /// tolerated error).
+    async fn prepare(
+        &self,
+        record: &SourceRecord,
+    ) -> Result<Option<(String, ProduceRecord)>, String> {
+        let transformed = match self.chain.apply(record.clone()) {
+            Ok(Some(r)) => r,
+            Ok(None) => return Ok(None),
+            Err((alias, e)) => {
+                let f = Failure {
+                    stage: Stage::Transformation,
+                    class: self.chain.class_of(&alias).unwrap_or(&alias).to_string(),
+                    error_class: DATA_EXCEPTION,
+                    message: e.to_string(),
+                };
+                self.errors.handle(f, Origin::Source(record)).await?;
+                return Ok(None);
+            }
+        };
+        let topic = transformed.topic.clone();
+        let c = &self.converters;
+        let key =
+            match c
+                .key
+                .from_connect(&topic, transformed.key_schema.as_ref(), &transformed.key)
+            {
+                Ok(k) => k,
+                Err(e) => {
+                    return self
+                        .tolerate(Stage::KeyConverter, &c.key_class, e.to_string(), record)
+                        .await
+                }
+            };
+        let value = match c.value.from_connect(
+            &topic,
+            transformed.value_schema.as_ref(),
+            &transformed.value,
+        ) {
+            Ok(v) => v,
+            Err(e) => {
+                return self
+                    .tolerate(Stage::ValueConverter, &c.value_class, e.to_string(), record)
+                    .await
+            }
+        };
+        let mut headers = Vec::with_capacity(transformed.headers.len());
+        for h in &transformed.headers {
+            match c
+                .header
+                .from_connect_header(&topic, &h.key, h.schema.as_ref(), &h.value)
+            {
+                Ok(b) => headers.push((h.key.clone(), b.map(Bytes::from))),
+                Err(e) => {
+                    return self
+                        .tolerate(
+                            Stage::HeaderConverter,
+                            &c.header_class,
+                            e.to_string(),
+                            record,
+                        )
+                        .await
+                }
+            }
+        }
+        Ok(Some((
+            topic,
+            ProduceRecord {
+                partition: transformed.kafka_partition,
+                key: key.map(Bytes::from),
+                value: value.map(Bytes::from),
+                headers,
+                timestamp: transformed.timestamp,
+            },
+        )))
+    }
+
+    async fn tolerate<T>(
+        &self,
+        stage: Stage,
+        class: &str,
+        message: String,
+        record: &SourceRecord,
+    ) -> Result<Option<T>, String> {
+        let f = Failure {
+            stage,
+            class: class.to_string(),
+            error_class: DATA_EXCEPTION,
+            message,
+        };
+        self.errors.handle(f, Origin::Source(record)).await?;
+        Ok(None)
+    }
+
+    async fn send(
+        &mut self,
+        task: &mut dyn SourceTask,
+        records: Vec<SourceRecord>,
+    ) -> Result<(), String> {
+        let mut by_topic: BTreeMap<String, Vec<(usize, ProduceRecord)>> = BTreeMap::new();
+        for (i, r) in records.iter().enumerate() {
+            if let Some((topic, pr)) = self.prepare(r).await? {
+                by_topic.entry(topic).or_default().push((i, pr));
+            }
+        }
+        let mut written: Vec<Option<(i32, i64)>> = vec![None; records.len()];
+        for (topic, batch) in by_topic {
+            let (indexes, batch): (Vec<usize>, Vec<ProduceRecord>) = batch.into_iter().unzip();
+            let acks = self.produce(&topic, batch).await?;
+            for (i, ack) in indexes.into_iter().zip(acks) {
+                written[i] = Some(ack);
+            }
+            if self.ctx.shared.config.topic_tracking_enable
+                && self.known_topics.insert(topic.clone())
+            {
+                self.ctx
+                    .shared
+                    .statuses
+                    .put_topic(&self.ctx.id.connector, &topic, self.ctx.id.task, now_ms())
+                    .await;
+            }
+        }
+        for (r, w) in records.iter().zip(written) {
+            if let (Some(p), Some(o)) = (&r.source_partition, &r.source_offset) {
+                self.pending
+                    .insert(canonical(&Json::Object(p.clone())), (p.clone(), o.clone()));
+            }
+            if let Err(e) = task.commit_record(r, w).await {
+                tracing::warn!(task = %self.ctx.id, "source task commit_record failed: {e}");
+            }
+        }
+        Ok(())
+    }
+
+    /// Produces one topic's records; retriable errors are retried until the task is stopped,
+    /// a missing topic is created (partitions from topic.creation.default.partitions).
+    async fn produce(
+        &mut self,
+        topic: &str,
+        batch: Vec<ProduceRecord>,
+    ) -> Result<Vec<(i32, i64)>, String> {
+        let kafka = self.ctx.shared.kafka.clone();
+        let mut attempt = 0u32;
+        let mut created = false;
+        loop {
+            match kafka.produce(topic, batch.clone()).await {
+                Ok(acks) => return Ok(acks),
+                Err(KafkaError::UnknownTopic(_)) if !created => {
+                    created = true;
+                    let partitions = self
+                        .ctx
+                        .spec
+                        .connector
+                        .originals
+                        .get("topic.creation.default.partitions")
+                        .and_then(|p| p.trim().parse::<i32>().ok())
+                        .unwrap_or(-1);
+                    if let Err(e) = kafka.ensure_topic(topic, partitions, &[]).await {
+                        tracing::warn!(task = %self.ctx.id, "could not create topic {topic}: {e}");
+                    }
+                }
+                Err(KafkaError::Retriable(m)) | Err(KafkaError::UnknownTopic(m)) => {
+                    if self.ctx.control() == TaskControl::Stop {
+                        return Err(trace(
+                            CONNECT_EXCEPTION,
+                            &format!("Task stopped while producing to {topic}: {m}"),
+                            None,
+                        ));
+                    }
+                    tracing::warn!(task = %self.ctx.id, "retrying produce to {topic}: {m}");
+                    tokio::time::sleep(self.errors.backoff(attempt)).await;
+                    attempt += 1;
+                }
+                Err(KafkaError::Fatal(m)) => {
+                    return Err(trace(
+                        CONNECT_EXCEPTION,
+                        "Unrecoverable exception from producer send callback",
+                        Some(("org.apache.kafka.common.KafkaException", &m)),
+                    ))
+                }
+            }
+        }
+    }
+}
