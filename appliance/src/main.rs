@@ -33,6 +33,9 @@ struct BrokerArgs {
     /// Set one broker property, e.g. --override log.dirs=/var/lib/sluice (repeatable).
     #[arg(long = "override", value_name = "KEY=VALUE", global = true)]
     overrides: Vec<String>,
+    /// A Kafka Connect worker properties file (connect-distributed.properties style).
+    #[arg(long = "connect-config", value_name = "FILE", global = true)]
+    connect_config: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -42,6 +45,15 @@ enum Command {
         /// Optional properties file, as kafka-server-start.sh accepts.
         #[arg(value_name = "server.properties")]
         file: Option<std::path::PathBuf>,
+    },
+    /// Run the broker and a standalone Connect worker, like connect-standalone.sh: connector
+    /// configs from files (.properties or .json), source offsets in offset.storage.file.filename.
+    #[command(name = "connect-standalone")]
+    ConnectStandalone {
+        /// worker.properties
+        worker: std::path::PathBuf,
+        /// connector1.properties ...
+        connectors: Vec<std::path::PathBuf>,
     },
     /// Inspect a data directory.
     Storage {
@@ -127,7 +139,14 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match rt.block_on(run_broker(args)) {
+    let mode = match cli.command {
+        Some(Command::Broker { .. }) => Mode::BrokerOnly,
+        Some(Command::ConnectStandalone { worker, connectors }) => {
+            Mode::Standalone { worker, connectors }
+        }
+        _ => Mode::All,
+    };
+    match rt.block_on(run(args, mode)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("sluice: {e:#}");
@@ -136,7 +155,16 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run_broker(args: BrokerArgs) -> anyhow::Result<()> {
+enum Mode {
+    BrokerOnly,
+    All,
+    Standalone {
+        worker: std::path::PathBuf,
+        connectors: Vec<std::path::PathBuf>,
+    },
+}
+
+async fn run(args: BrokerArgs, mode: Mode) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let config =
         settings::broker_config(args.config.as_deref(), &args.overrides, std::env::vars())?;
@@ -152,8 +180,35 @@ async fn run_broker(args: BrokerArgs) -> anyhow::Result<()> {
         startup_ms = started.elapsed().as_millis() as u64,
         "sluice broker ready"
     );
+    let kafka: std::sync::Arc<dyn sluice_connect::kafka::KafkaAccess> = std::sync::Arc::new(
+        sluice_connect::kafka::embedded::EmbeddedKafka::new(running.broker.clone()),
+    );
+    let connect = match mode {
+        Mode::BrokerOnly => None,
+        Mode::All => {
+            let cfg = sluice_connect::config::WorkerConfig::load(args.connect_config.as_deref())
+                .map_err(|e| anyhow::anyhow!("invalid Connect worker setting {e}"))?;
+            let h = sluice_connect::runtime::ConnectRuntime::start(cfg, kafka)
+                .await
+                .map_err(|e| anyhow::anyhow!("Connect runtime failed to start: {e}"))?;
+            tracing::info!(rest = ?h.rest_addrs(), "connect runtime ready");
+            Some(h)
+        }
+        Mode::Standalone { worker, connectors } => {
+            let cfg = sluice_connect::config::WorkerConfig::load(Some(&worker))
+                .map_err(|e| anyhow::anyhow!("invalid Connect worker setting {e}"))?;
+            let h = sluice_connect::runtime::run_standalone(cfg, kafka, &connectors)
+                .await
+                .map_err(|e| anyhow::anyhow!("connect-standalone failed: {e}"))?;
+            tracing::info!(rest = ?h.rest_addrs(), connectors = connectors.len(), "connect-standalone ready");
+            Some(h)
+        }
+    };
     wait_for_signal().await;
     tracing::info!("shutting down");
+    if let Some(c) = connect {
+        c.shutdown().await;
+    }
     running.shutdown().await;
     tracing::info!("stopped");
     Ok(())
