@@ -43,6 +43,7 @@ pub enum FrameError {
 }
 
 /// Outcome of decoding a frame.
+#[allow(clippy::large_enum_variant)] // built once per request and consumed at once
 pub enum Decoded {
     Request {
         header: RequestHeader,

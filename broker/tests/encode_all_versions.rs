@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use bytes::BytesMut;
 use kafka_protocol::messages::*;
-use kafka_protocol::protocol::{Encodable, StrBytes};
+use kafka_protocol::protocol::StrBytes;
 use sluice_broker::api::{dispatch, ClientInfo, SUPPORTED};
 use sluice_broker::{Broker, BrokerConfig};
 

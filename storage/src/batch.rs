@@ -234,7 +234,7 @@ pub(crate) mod tests {
             zigzag(i as i64, &mut body); // offset delta
             zigzag(-1, &mut body); // null key
             zigzag(value_len as i64, &mut body);
-            body.extend(std::iter::repeat(b'x').take(value_len));
+            body.extend(std::iter::repeat_n(b'x', value_len));
             zigzag(0, &mut body); // headers
             zigzag(body.len() as i64, &mut records);
             records.extend(body);

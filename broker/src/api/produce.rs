@@ -31,12 +31,16 @@ fn error_code(e: &AppendError) -> i16 {
     }
 }
 
+/// A partition to sync before answering: its end offset and, for acks=all, the place of its
+/// entry in the response (topic index, partition index) to turn into an error if the sync fails.
+type SyncTarget = (Arc<crate::state::Partition>, i64, Option<(usize, usize)>);
+
 /// A produce whose batches are appended and whose answer waits for durability.
 pub struct PendingProduce {
     acks: i16,
     resp: ProduceResponse,
     /// (partition, end offset, place in the response) awaiting an fdatasync.
-    to_sync: Vec<(Arc<crate::state::Partition>, i64, Option<(usize, usize)>)>,
+    to_sync: Vec<SyncTarget>,
 }
 
 pub async fn handle(b: &Arc<Broker>, req: ProduceRequest, version: i16) -> Option<ProduceResponse> {

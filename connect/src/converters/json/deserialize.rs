@@ -506,7 +506,7 @@ fn node_to_map(
 ) -> Result<Value, ConverterError> {
     let key_schema = schema.and_then(|s| s.keys.as_ref());
     let value_schema = schema.and_then(|s| s.values.as_ref());
-    if key_schema.map_or(true, |k| k.kind == Type::String) {
+    if key_schema.is_none_or(|k| k.kind == Type::String) {
         object_to_map(value_schema, node, cfg)
     } else {
         pairs_to_map(key_schema, value_schema, node, cfg)

@@ -368,7 +368,7 @@ fn match_any(chars: &[char], pos: usize, options: &[&str]) -> Option<(usize, usi
             continue;
         }
         let candidate: String = chars[pos..pos + len].iter().collect();
-        if candidate.eq_ignore_ascii_case(opt) && best.map_or(true, |(_, e)| pos + len > e) {
+        if candidate.eq_ignore_ascii_case(opt) && best.is_none_or(|(_, e)| pos + len > e) {
             best = Some((i, pos + len));
         }
     }
