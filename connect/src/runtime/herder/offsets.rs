@@ -176,6 +176,14 @@ impl Herder {
         name: &str,
         offsets: Option<Vec<ConnectorOffset>>,
     ) -> Result<Message, HerderError> {
+        // Kafka checks the body in the REST resource, before existence and state.
+        if let Some(o) = &offsets {
+            if o.is_empty() {
+                return Err(bad(
+                    "Partitions / offsets need to be provided for an alter offsets request",
+                ));
+            }
+        }
         let _running = self.running.lock().await;
         let reset = offsets.is_none();
         let entry = self
@@ -185,13 +193,6 @@ impl Herder {
             .ok_or_else(|| HerderError::NotFound(format!("Connector {name} not found")))?;
         if entry.target != TargetState::Stopped || !entry.tasks.is_empty() {
             return Err(bad(format!("Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint")));
-        }
-        if let Some(o) = &offsets {
-            if o.is_empty() {
-                return Err(bad(
-                    "Partitions / offsets need to be provided for an alter offsets request",
-                ));
-            }
         }
         let class = entry
             .config
