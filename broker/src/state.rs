@@ -127,6 +127,13 @@ pub struct Topic {
 }
 
 impl Topic {
+    /// The partition with this index, None when out of range (or negative).
+    pub fn partition(&self, index: i32) -> Option<Arc<Partition>> {
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| self.partitions.get(i).cloned())
+    }
+
     pub fn is_internal(&self) -> bool {
         self.name.starts_with("__")
     }
@@ -320,10 +327,7 @@ impl Broker {
     }
 
     pub fn partition(&self, topic: &str, p: i32) -> Option<Arc<Partition>> {
-        let t = self.topic(topic)?;
-        usize::try_from(p)
-            .ok()
-            .and_then(|i| t.partitions.get(i).cloned())
+        self.topic(topic)?.partition(p)
     }
 
     pub fn validate_topic_configs(

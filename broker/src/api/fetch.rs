@@ -47,11 +47,7 @@ fn read_once(b: &Broker, req: &FetchRequest, version: i16) -> (FetchResponse, us
             } else {
                 None
             };
-            let part = topic.as_ref().and_then(|t| {
-                usize::try_from(fp.partition)
-                    .ok()
-                    .and_then(|i| t.partitions.get(i).cloned())
-            });
+            let part = topic.as_ref().and_then(|t| t.partition(fp.partition));
             let Some(p) = part else {
                 pd.error_code = if topic.is_none() && version >= 13 {
                     E::UnknownTopicId.code()

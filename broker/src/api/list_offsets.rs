@@ -33,11 +33,7 @@ pub fn handle(b: &Broker, req: ListOffsetsRequest, version: i16) -> ListOffsetsR
             pr.timestamp = -1;
             pr.offset = -1;
             pr.leader_epoch = -1;
-            let part = topic.as_ref().and_then(|t| {
-                usize::try_from(p.partition_index)
-                    .ok()
-                    .and_then(|i| t.partitions.get(i).cloned())
-            });
+            let part = topic.as_ref().and_then(|t| t.partition(p.partition_index));
             match part {
                 None => pr.error_code = E::UnknownTopicOrPartition.code(),
                 Some(part) => {
@@ -87,11 +83,7 @@ pub fn offset_for_leader_epoch(
             e.partition = p.partition;
             e.leader_epoch = -1;
             e.end_offset = -1;
-            let part = topic.as_ref().and_then(|t| {
-                usize::try_from(p.partition)
-                    .ok()
-                    .and_then(|i| t.partitions.get(i).cloned())
-            });
+            let part = topic.as_ref().and_then(|t| t.partition(p.partition));
             match part {
                 None => e.error_code = E::UnknownTopicOrPartition.code(),
                 Some(part) if p.current_leader_epoch > 0 => {

@@ -68,11 +68,7 @@ pub fn append(b: &Arc<Broker>, req: ProduceRequest, version: i16) -> PendingProd
             pr.base_offset = -1;
             pr.log_append_time_ms = -1;
             pr.log_start_offset = -1;
-            let part = topic.as_ref().and_then(|t| {
-                usize::try_from(pd.index)
-                    .ok()
-                    .and_then(|i| t.partitions.get(i).cloned())
-            });
+            let part = topic.as_ref().and_then(|t| t.partition(pd.index));
             if !(acks == -1 || acks == 0 || acks == 1) {
                 pr.error_code = E::InvalidRequiredAcks.code();
             } else if crate::state::validate_topic_name(&name).is_err() {
