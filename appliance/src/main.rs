@@ -1,6 +1,8 @@
 //! The `sluice` binary: parses flags, files and environment into typed configs, starts the broker
 //! (and, later, the Connect runtime), and shuts down cleanly on SIGTERM or Ctrl-C.
 
+mod connectors_dir;
+mod health;
 mod settings;
 
 use std::process::ExitCode;
@@ -36,6 +38,15 @@ struct BrokerArgs {
     /// A Kafka Connect worker properties file (connect-distributed.properties style).
     #[arg(long = "connect-config", value_name = "FILE", global = true)]
     connect_config: Option<std::path::PathBuf>,
+    /// A directory of connector JSON files (POST /connectors bodies) created or updated at start
+    /// (env SLUICE_CONNECTORS_DIR).
+    #[arg(
+        long = "connectors-dir",
+        value_name = "DIR",
+        global = true,
+        env = "SLUICE_CONNECTORS_DIR"
+    )]
+    connectors_dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -54,6 +65,18 @@ enum Command {
         worker: std::path::PathBuf,
         /// connector1.properties ...
         connectors: Vec<std::path::PathBuf>,
+    },
+    /// Exit 0 when the broker accepts connections and Connect reports healthy (HEALTHCHECK).
+    Health {
+        /// Broker address to connect to.
+        #[arg(long, default_value = "127.0.0.1:9092")]
+        broker: String,
+        /// Connect REST address (host:port).
+        #[arg(long = "connect", default_value = "127.0.0.1:8083")]
+        connect_addr: String,
+        /// Only check the broker (for `sluice broker`).
+        #[arg(long)]
+        broker_only: bool,
     },
     /// Inspect a data directory.
     Storage {
@@ -118,6 +141,23 @@ fn init_logging(format: &str) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli.log_format);
+    if let Some(Command::Health {
+        broker,
+        connect_addr,
+        broker_only,
+    }) = &cli.command
+    {
+        return match health::check(broker, (!broker_only).then_some(connect_addr.as_str())) {
+            Ok(m) => {
+                println!("healthy: {m}");
+                ExitCode::SUCCESS
+            }
+            Err(m) => {
+                println!("unhealthy: {m}");
+                ExitCode::from(1)
+            }
+        };
+    }
     if let Some(Command::Storage {
         action: StorageCommand::Verify { dir },
     }) = &cli.command
@@ -192,6 +232,9 @@ async fn run(args: BrokerArgs, mode: Mode) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("Connect runtime failed to start: {e}"))?;
             tracing::info!(rest = ?h.rest_addrs(), "connect runtime ready");
+            if let Some(dir) = &args.connectors_dir {
+                connectors_dir::apply(&h.runtime().herder, dir).await?;
+            }
             Some(h)
         }
         Mode::Standalone { worker, connectors } => {

@@ -1,0 +1,38 @@
+//! `sluice health`: the container HEALTHCHECK. Succeeds when the broker accepts connections and,
+//! unless `--broker-only`, Connect's `GET /health` answers 200. Plain std networking, so the final
+//! image needs no curl or shell.
+
+use std::io::{Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
+fn connect(addr: &str) -> Result<TcpStream, String> {
+    let sa = addr
+        .to_socket_addrs()
+        .map_err(|e| format!("{addr}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{addr}: no address"))?;
+    TcpStream::connect_timeout(&sa, Duration::from_secs(3)).map_err(|e| format!("{addr}: {e}"))
+}
+
+pub fn check(broker: &str, connect_addr: Option<&str>) -> Result<String, String> {
+    connect(broker)?;
+    let Some(rest) = connect_addr else {
+        return Ok(format!("broker {broker} accepting connections"));
+    };
+    let mut s = connect(rest)?;
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    s.write_all(format!("GET /health HTTP/1.0\r\nHost: {rest}\r\n\r\n").as_bytes())
+        .map_err(|e| format!("{rest}: {e}"))?;
+    let mut resp = String::new();
+    let _ = s.read_to_string(&mut resp);
+    let status = resp.split_whitespace().nth(1).unwrap_or("");
+    if status == "200" {
+        Ok(format!(
+            "broker {broker} accepting connections; Connect {rest} healthy"
+        ))
+    } else {
+        let body = resp.split("\r\n\r\n").nth(1).unwrap_or("").trim();
+        Err(format!("Connect {rest} /health answered {status}: {body}"))
+    }
+}
