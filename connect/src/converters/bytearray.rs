@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::{java, Converter, ConverterError, HeaderConverter};
+use super::{java, Converter, ConverterError};
 use crate::data::{schemas, SchemaRef, Type, Value};
 
 /// org.apache.kafka.connect.converters.ByteArrayConverter (no settings).
@@ -48,31 +48,6 @@ impl Converter for ByteArrayConverter {
     ) -> Result<(Option<SchemaRef>, Value), ConverterError> {
         let value = bytes.map_or(Value::Null, |b| Value::Bytes(b.to_vec()));
         Ok((Some(schemas::optional_bytes()), value))
-    }
-}
-
-impl HeaderConverter for ByteArrayConverter {
-    fn configure(&mut self, _configs: &HashMap<String, String>) -> Result<(), ConverterError> {
-        Ok(())
-    }
-
-    fn from_connect_header(
-        &self,
-        topic: &str,
-        _header_key: &str,
-        schema: Option<&SchemaRef>,
-        value: &Value,
-    ) -> Result<Option<Vec<u8>>, ConverterError> {
-        self.from_connect(topic, schema, value)
-    }
-
-    fn to_connect_header(
-        &self,
-        topic: &str,
-        _header_key: &str,
-        bytes: Option<&[u8]>,
-    ) -> Result<(Option<SchemaRef>, Value), ConverterError> {
-        self.to_connect(topic, bytes)
     }
 }
 

@@ -162,16 +162,41 @@ pub fn create_converter(class: &str) -> Option<Box<dyn Converter>> {
 /// A new, unconfigured header converter for a `header.converter` class name.
 pub fn create_header_converter(class: &str) -> Option<Box<dyn HeaderConverter>> {
     let fqcn = resolve_class(class)?;
-    if let Some(kind) = primitive_for(fqcn) {
-        return Some(Box::new(PrimitiveConverter::new(kind)));
+    if fqcn == SIMPLE_HEADER_CONVERTER {
+        return Some(Box::new(SimpleHeaderConverter));
     }
-    Some(match fqcn {
-        SIMPLE_HEADER_CONVERTER => Box::new(SimpleHeaderConverter),
-        JSON_CONVERTER => Box::new(JsonConverter::default()),
-        STRING_CONVERTER => Box::new(StringConverter::default()),
-        BYTE_ARRAY_CONVERTER => Box::new(ByteArrayConverter),
-        _ => return None,
-    })
+    create_converter(fqcn).map(|c| Box::new(AsHeaderConverter(c)) as Box<dyn HeaderConverter>)
+}
+
+/// Kafka's converters double as header converters: a header value is converted on its own, as
+/// a value would be.
+pub struct AsHeaderConverter<C>(pub C);
+
+impl<C: std::ops::DerefMut<Target = dyn Converter> + Send + Sync> HeaderConverter
+    for AsHeaderConverter<C>
+{
+    fn configure(&mut self, configs: &HashMap<String, String>) -> Result<(), ConverterError> {
+        self.0.configure(configs, false)
+    }
+
+    fn from_connect_header(
+        &self,
+        topic: &str,
+        _header_key: &str,
+        schema: Option<&SchemaRef>,
+        value: &Value,
+    ) -> Result<Option<Vec<u8>>, ConverterError> {
+        self.0.from_connect(topic, schema, value)
+    }
+
+    fn to_connect_header(
+        &self,
+        topic: &str,
+        _header_key: &str,
+        bytes: Option<&[u8]>,
+    ) -> Result<(Option<SchemaRef>, Value), ConverterError> {
+        self.0.to_connect(topic, bytes)
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::{java, Converter, ConverterError, HeaderConverter};
+use super::{java, Converter, ConverterError};
 use crate::data::{schemas, SchemaRef, Type, Value};
 
 /// Which of Kafka's primitive converters this is.
@@ -186,31 +186,6 @@ impl Converter for PrimitiveConverter {
             ))
         })?;
         Ok((Some(schema), value))
-    }
-}
-
-impl HeaderConverter for PrimitiveConverter {
-    fn configure(&mut self, _configs: &HashMap<String, String>) -> Result<(), ConverterError> {
-        Ok(())
-    }
-
-    fn from_connect_header(
-        &self,
-        topic: &str,
-        _header_key: &str,
-        schema: Option<&SchemaRef>,
-        value: &Value,
-    ) -> Result<Option<Vec<u8>>, ConverterError> {
-        self.from_connect(topic, schema, value)
-    }
-
-    fn to_connect_header(
-        &self,
-        topic: &str,
-        _header_key: &str,
-        bytes: Option<&[u8]>,
-    ) -> Result<(Option<SchemaRef>, Value), ConverterError> {
-        self.to_connect(topic, bytes)
     }
 }
 

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::config::string_setting;
-use super::{java, Converter, ConverterError, HeaderConverter};
+use super::{java, Converter, ConverterError};
 use crate::data::{schemas, Schema, SchemaRef, Value};
 
 pub const ENCODING_CONFIG: &str = "converter.encoding";
@@ -235,31 +235,6 @@ impl Converter for StringConverter {
             None => Value::Null,
         };
         Ok((Some(schemas::optional_string()), value))
-    }
-}
-
-impl HeaderConverter for StringConverter {
-    fn configure(&mut self, configs: &HashMap<String, String>) -> Result<(), ConverterError> {
-        self.configure_map(configs)
-    }
-
-    fn from_connect_header(
-        &self,
-        topic: &str,
-        _header_key: &str,
-        schema: Option<&SchemaRef>,
-        value: &Value,
-    ) -> Result<Option<Vec<u8>>, ConverterError> {
-        self.from_connect(topic, schema, value)
-    }
-
-    fn to_connect_header(
-        &self,
-        topic: &str,
-        _header_key: &str,
-        bytes: Option<&[u8]>,
-    ) -> Result<(Option<SchemaRef>, Value), ConverterError> {
-        self.to_connect(topic, bytes)
     }
 }
 

@@ -528,9 +528,9 @@ fn schemaless_round_trip_widens_numbers() {
 
 #[test]
 fn header_converter_delegates() {
-    let mut c = JsonConverter::default();
+    let mut c = crate::converters::create_header_converter("JsonConverter").unwrap();
     let settings = HashMap::from([("schemas.enable".to_string(), "false".to_string())]);
-    HeaderConverter::configure(&mut c, &settings).unwrap();
+    c.configure(&settings).unwrap();
     let bytes = c
         .from_connect_header("t", "h", None, &Value::Int64(5))
         .unwrap();

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use self::node::Node;
 use super::config::{bool_setting, choice_setting, int_setting};
-use super::{Converter, ConverterError, HeaderConverter};
+use super::{Converter, ConverterError};
 use crate::data::{Schema, SchemaRef, Value};
 
 pub const SCHEMAS_ENABLE_CONFIG: &str = "schemas.enable";
@@ -254,32 +254,6 @@ impl Converter for JsonConverter {
         };
         let value = deserialize::node_to_value(schema.as_ref(), payload, &self.config)?;
         Ok((schema, value))
-    }
-}
-
-impl HeaderConverter for JsonConverter {
-    fn configure(&mut self, configs: &HashMap<String, String>) -> Result<(), ConverterError> {
-        self.set_config(JsonConfig::from_map(configs)?);
-        Ok(())
-    }
-
-    fn from_connect_header(
-        &self,
-        topic: &str,
-        _header_key: &str,
-        schema: Option<&SchemaRef>,
-        value: &Value,
-    ) -> Result<Option<Vec<u8>>, ConverterError> {
-        self.from_connect(topic, schema, value)
-    }
-
-    fn to_connect_header(
-        &self,
-        topic: &str,
-        _header_key: &str,
-        bytes: Option<&[u8]>,
-    ) -> Result<(Option<SchemaRef>, Value), ConverterError> {
-        self.to_connect(topic, bytes)
     }
 }
 
