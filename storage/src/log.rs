@@ -247,8 +247,11 @@ impl PartitionLog {
                 .into());
             }
         }
-        // Check sequences against a scratch copy so a failure leaves no partial state.
-        let mut scratch = self.producers.clone();
+        // Check sequences against a scratch copy of just this request's producers, so a failure
+        // leaves no partial state and the cost does not grow with the number of producers.
+        let mut scratch = self
+            .producers
+            .subset(headers.iter().map(|(_, h)| h.producer_id));
         for (_, h) in &headers {
             match scratch.check(h).map_err(AppendError::Sequence)? {
                 SequenceCheck::Append => scratch.update(h),

@@ -136,6 +136,17 @@ impl ProducerStates {
         }
     }
 
+    /// A copy holding only the given producer ids' entries.
+    pub fn subset(&self, ids: impl Iterator<Item = i64>) -> ProducerStates {
+        let mut out = ProducerStates::default();
+        for id in ids {
+            if let Some(e) = self.producers.get(&id) {
+                out.producers.entry(id).or_insert_with(|| e.clone());
+            }
+        }
+        out
+    }
+
     /// The epoch a producer id last wrote with, if any.
     pub fn epoch_of(&self, pid: i64) -> Option<i16> {
         self.producers.get(&pid).map(|e| e.epoch)
