@@ -82,20 +82,32 @@ impl Partition {
         if self.synced_offset.load(Ordering::Acquire) >= offset {
             return Ok(());
         }
-        let Some((file, upto)) = self.log.lock().active_file() else {
+        // Segments rolled since the last sync are synced first, then the active one.
+        let (rolled, active) = {
+            let mut log = self.log.lock();
+            (log.take_rolled_files(), log.active_file())
+        };
+        let Some((file, upto)) = active else {
             return Ok(());
         };
         let path = std::path::PathBuf::from(format!("{}-{}", self.topic, self.index));
-        let res = tokio::task::spawn_blocking(move || file.sync_data()).await;
-        match res {
-            Ok(Ok(())) => {}
-            Ok(Err(source)) => return Err(StorageError::Io { path, source }),
-            Err(join) => {
-                return Err(StorageError::Io {
-                    path,
-                    source: std::io::Error::other(join.to_string()),
-                })
+        let pending = rolled.clone();
+        let res = tokio::task::spawn_blocking(move || {
+            for f in &rolled {
+                f.sync_data()?;
             }
+            file.sync_data()
+        })
+        .await;
+        let failed = match res {
+            Ok(Ok(())) => None,
+            Ok(Err(source)) => Some(source),
+            Err(join) => Some(std::io::Error::other(join.to_string())),
+        };
+        if let Some(source) = failed {
+            // Keep the rolled segments pending so the next sync covers them again.
+            self.log.lock().restore_rolled_files(pending);
+            return Err(StorageError::Io { path, source });
         }
         self.synced_offset.fetch_max(upto, Ordering::AcqRel);
         self.unsynced_records.store(0, Ordering::Release);
@@ -590,7 +602,18 @@ impl Broker {
     pub async fn flush_due(&self) {
         for t in self.topics() {
             for p in &t.partitions {
-                let flush_ms = p.log.lock().config().flush_ms;
+                let (flush_ms, rolled_pending) = {
+                    let log = p.log.lock();
+                    (log.config().flush_ms, log.has_rolled_files())
+                };
+                if rolled_pending {
+                    // Segments rolled on acks=1 / interval topics are synced in the background.
+                    let end = p.log.lock().next_offset();
+                    if let Err(e) = p.sync_to(end).await {
+                        tracing::warn!(topic = %p.topic, partition = p.index, error = %e, "background sync of rolled segments failed");
+                    }
+                    continue;
+                }
                 if flush_ms == i64::MAX {
                     continue;
                 }

@@ -37,6 +37,9 @@ pub struct PartitionLog {
     config: LogConfig,
     /// Set when a roll happened, so the owner can persist a producer-state snapshot.
     rolled: bool,
+    /// Rolled segments whose data may not be on disk yet; synced by the next durability wait or
+    /// the background flusher rather than inside the append (which stalled producers).
+    rolled_files: Vec<std::sync::Arc<std::fs::File>>,
     /// Offsets below this have been compacted (not persisted: after a restart the whole log
     /// counts as dirty once).
     cleaned_upto: i64,
@@ -102,6 +105,7 @@ impl PartitionLog {
             producers: ProducerStates::default(),
             config,
             rolled: false,
+            rolled_files: Vec::new(),
             cleaned_upto: 0,
         };
         if log.log_start_offset > log.next_offset() {
@@ -153,6 +157,22 @@ impl PartitionLog {
 
     /// The active segment's file and the offset its current contents end at, for syncing
     /// outside the partition lock (group commit).
+    /// Rolled segment files that still need a sync; whoever takes them must sync them before
+    /// acknowledging anything at or below the current end offset.
+    pub fn take_rolled_files(&mut self) -> Vec<std::sync::Arc<std::fs::File>> {
+        std::mem::take(&mut self.rolled_files)
+    }
+
+    /// Puts back rolled files whose sync failed.
+    pub fn restore_rolled_files(&mut self, mut files: Vec<std::sync::Arc<std::fs::File>>) {
+        files.append(&mut self.rolled_files);
+        self.rolled_files = files;
+    }
+
+    pub fn has_rolled_files(&self) -> bool {
+        !self.rolled_files.is_empty()
+    }
+
     pub fn active_file(&self) -> Option<(std::sync::Arc<std::fs::File>, i64)> {
         self.active().map(|s| (s.file().clone(), s.next_offset))
     }
@@ -196,10 +216,10 @@ impl PartitionLog {
         };
         if roll {
             if let Some(a) = self.segments.values_mut().next_back() {
-                // The rolled segment is made durable here, so a sync of the new active segment
-                // covers everything acknowledged before it.
+                // The rolled segment is synced later, before any acknowledgement that needs it
+                // (see take_rolled_files), never inside the append.
                 a.flush_indexes()?;
-                a.sync()?;
+                self.rolled_files.push(a.file().clone());
             }
             let seg = Segment::create(&self.dir, next, now_ms)?;
             self.segments.insert(next, seg);
@@ -547,6 +567,9 @@ impl PartitionLog {
 
     /// Makes everything appended so far durable.
     pub fn sync(&mut self) -> Result<()> {
+        for f in std::mem::take(&mut self.rolled_files) {
+            f.sync_data().ctx(&self.dir)?;
+        }
         let seg = self.active_mut()?;
         seg.flush_indexes()?;
         seg.sync()
