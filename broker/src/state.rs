@@ -568,6 +568,24 @@ impl Broker {
             if let Err(e) = stored {
                 tracing::warn!(topic = %p.topic, partition = p.index, error = %e, "could not store producer state snapshot");
             }
+            // retention.bytes is also applied at each roll, so disk stays near the limit between
+            // the periodic checks even under a fast producer.
+            if log.config().retention_bytes >= 0 {
+                let before = log.log_start_offset();
+                match log.apply_retention(now_ms()) {
+                    Ok(n) if n > 0 && log.log_start_offset() != before => {
+                        let _ = self.meta.set_log_start_offset(
+                            &p.topic_id,
+                            p.index,
+                            log.log_start_offset(),
+                        );
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(topic = %p.topic, partition = p.index, error = %e, "retention at roll failed")
+                    }
+                }
+            }
         }
     }
 
