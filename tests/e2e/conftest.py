@@ -323,3 +323,19 @@ def connect_standalone(request):
             _stop_and_clean(request, started[-1], tmp)
         else:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# MariaDB for the CDC tests: one private server per session (or MYSQL_URL); each test uses its own database.
+
+@pytest.fixture(scope="session")
+def mariadb():
+    from mariadb import MariaDB
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="sluice-mariadb-"))
+    db = MariaDB(tmp)
+    db.start()
+    try:
+        yield db
+    finally:
+        db.stop()
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -4,6 +4,7 @@
 
 pub mod connector;
 pub mod file;
+pub mod mysql;
 pub mod task;
 
 pub use connector::{Connector, ConnectorContext, ConnectorError, SinkConnector, SourceConnector};
@@ -82,7 +83,12 @@ impl ConnectorPlugin {
 }
 
 /// Every built-in connector. Register a new connector with one line here.
-pub static PLUGINS: &[ConnectorPlugin] = &[file::SOURCE_PLUGIN, file::SINK_PLUGIN];
+pub static PLUGINS: &[ConnectorPlugin] = &[
+    file::SOURCE_PLUGIN,
+    file::SINK_PLUGIN,
+    mysql::MYSQL_PLUGIN,
+    mysql::MARIADB_PLUGIN,
+];
 
 /// Looks a connector class up by FQCN or alias (§1.3 "Connector class lookup").
 pub fn find(name: &str) -> Option<&'static ConnectorPlugin> {

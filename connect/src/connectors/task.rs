@@ -52,6 +52,9 @@ pub struct SourceTaskContext {
     pub connector: String,
     pub task: u32,
     pub offsets: Arc<dyn OffsetReader>,
+    /// The worker's Kafka connection, for connectors that keep their own topics (e.g. a
+    /// database schema history). None in unit tests.
+    pub kafka: Option<Arc<dyn crate::kafka::KafkaAccess>>,
 }
 
 #[async_trait::async_trait]

@@ -365,6 +365,7 @@ mod tests {
                 m.insert("position".into(), json!(p));
                 m
             }))),
+            kafka: None,
         }
     }
 

@@ -48,6 +48,7 @@ pub(crate) async fn run(ctx: TaskContext, mut task: Box<dyn SourceTask>) -> Resu
             store: ctx.shared.offsets.clone(),
             connector: ctx.id.connector.clone(),
         }),
+        kafka: Some(ctx.shared.kafka.clone()),
     };
     task.start(&ctx.spec.config, task_context)
         .await

@@ -5,7 +5,7 @@
 use fancy_regex::{Captures, Regex};
 
 /// A compiled Java pattern.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct JavaRegex {
     source: String,
     find: Regex,

@@ -1,0 +1,717 @@
+//! Binlog streaming (debezium.md §1, §5.1): the replication protocol through mysql_async's
+//! binlog stream, MySQL and MariaDB GTIDs, row events v1/v2, DDL in QUERY events, transaction
+//! boundaries, rotation, heartbeats, and reconnection that resumes from the last emitted position
+//! (skipping the events and rows of a partly emitted transaction).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use mysql_async::binlog::events::{EventData, RowsEventData};
+use mysql_async::binlog::row::BinlogRow;
+use mysql_async::prelude::Queryable;
+use mysql_async::BinlogStreamRequest;
+
+use crate::connectors::ConnectorError;
+use crate::data::Value;
+
+use super::config::FailureMode;
+use super::events::{key_header, value_or_null, Op, Row, SnapshotMarker, SourcePosition, TableSchema, TxBlock};
+use super::gtid::{format_uuid, GtidSet, MariaGtid};
+use super::model::TableId;
+use super::offsets::BinlogOffset;
+use super::reader::{connect, db_error, Reader};
+use super::types;
+
+const QUERY_EVENT: u8 = 2;
+const ROTATE_EVENT: u8 = 4;
+const XID_EVENT: u8 = 16;
+const HEARTBEAT_EVENT: u8 = 27;
+const ROWS_QUERY_EVENT: u8 = 29;
+const GTID_EVENT: u8 = 33;
+const ANNOTATE_ROWS_EVENT: u8 = 160;
+const MARIADB_GTID_EVENT: u8 = 162;
+
+/// How often the server sends a heartbeat on an idle stream, and how long silence means a dead
+/// connection.
+const SERVER_HEARTBEAT: Duration = Duration::from_secs(5);
+const DEAD_AFTER: Duration = Duration::from_secs(20);
+
+/// An open transaction.
+struct Txn {
+    /// Position of the transaction's first event (GTID or BEGIN): where a restart re-reads from.
+    start_pos: u64,
+    gtid: Option<String>,
+    gtid_add: Option<GtidAdd>,
+    /// Events after the start already handled.
+    events: u64,
+    id: String,
+    total: i64,
+    per_table: BTreeMap<String, i64>,
+    ts_ms: i64,
+}
+
+#[derive(Clone, Copy)]
+enum GtidAdd {
+    MySql([u8; 16], u64),
+    MariaDb(u32, u32, u64),
+}
+
+struct State {
+    mariadb: bool,
+    file: String,
+    /// Offset of the last thing fully handed to the task: where a reconnect resumes.
+    restart: BinlogOffset,
+    gtids: GtidSet,
+    txn: Option<Txn>,
+    /// A GTID seen, its transaction not started yet (MySQL: BEGIN or DDL follows; MariaDB
+    /// standalone: the DDL follows).
+    pending: Option<(u64, String, GtidAdd)>,
+    skip_events: u64,
+    skip_rows: u64,
+    thread: Option<i64>,
+    query: Option<String>,
+    last_heartbeat: Instant,
+}
+
+impl State {
+    fn gtid_add(&mut self, add: GtidAdd) {
+        match add {
+            GtidAdd::MySql(sid, gno) => self.gtids.add_mysql(&format_uuid(&sid), gno),
+            GtidAdd::MariaDb(d, s, q) => self.gtids.add_mariadb(d, s, q),
+        }
+    }
+
+    fn gtids_text(&self) -> Option<String> {
+        if self.gtids.is_empty() {
+            None
+        } else {
+            Some(self.gtids.to_string())
+        }
+    }
+}
+
+/// Streams from `start` until the task stops or an unrecoverable error occurs; reconnects on
+/// connection errors.
+pub async fn run(reader: &mut Reader, start: BinlogOffset, mariadb: bool) -> Result<(), ConnectorError> {
+    let mut state = State {
+        mariadb,
+        file: start.file.clone(),
+        gtids: start
+            .gtids
+            .as_deref()
+            .map(|g| GtidSet::parse(g, mariadb))
+            .unwrap_or_else(|| GtidSet::empty(mariadb)),
+        restart: start,
+        txn: None,
+        pending: None,
+        skip_events: 0,
+        skip_rows: 0,
+        thread: None,
+        query: None,
+        last_heartbeat: Instant::now(),
+    };
+    let mut failures = 0u32;
+    loop {
+        match stream_once(reader, &mut state).await {
+            Ok(()) => return Ok(()),
+            Err(e) if e.is_retriable() && !reader.stopped() => {
+                failures += 1;
+                let wait = Duration::from_millis((500u64 << failures.min(6)).min(30_000));
+                tracing::warn!(
+                    connector = %reader.config.connector_name,
+                    "binlog connection lost ({e}); reconnecting in {} ms from {}:{}",
+                    wait.as_millis(),
+                    state.restart.file,
+                    state.restart.pos
+                );
+                tokio::time::sleep(wait).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+async fn stream_once(reader: &mut Reader, state: &mut State) -> Result<(), ConnectorError> {
+    let config = reader.config.clone();
+    let mut conn = connect(&config).await?;
+    let ns = SERVER_HEARTBEAT.as_nanos() as u64;
+    conn.query_drop(format!("SET @master_heartbeat_period = {ns}"))
+        .await
+        .map_err(|e| db_error(&config, "Setting the replication heartbeat", &e))?;
+    if state.mariadb {
+        conn.query_drop("SET @mariadb_slave_capability = 4")
+            .await
+            .map_err(|e| db_error(&config, "Setting the MariaDB replica capability", &e))?;
+    }
+    // Resume at the restart point: re-read a partly emitted transaction from its start and skip
+    // what was already handed over.
+    state.txn = None;
+    state.pending = None;
+    state.skip_events = state.restart.event;
+    state.skip_rows = state.restart.row;
+    state.file = state.restart.file.clone();
+    if let Some(g) = &state.restart.gtids {
+        state.gtids = GtidSet::parse(g, state.mariadb);
+    }
+    let file = state.restart.file.clone();
+    let request = BinlogStreamRequest::new(config.server_id)
+        .with_filename(file.as_bytes())
+        .with_pos(state.restart.pos.max(4));
+    let mut stream = conn
+        .get_binlog_stream(request)
+        .await
+        .map_err(|e| db_error(&config, "Starting the binlog stream", &e))?;
+    tracing::info!(
+        connector = %config.connector_name,
+        "streaming binlog from {}:{} (server id {})",
+        state.restart.file,
+        state.restart.pos,
+        config.server_id
+    );
+    let tick = if config.heartbeat_interval_ms > 0 {
+        Duration::from_millis(config.heartbeat_interval_ms.min(1000))
+    } else {
+        Duration::from_secs(1)
+    };
+    let mut last_event = Instant::now();
+    loop {
+        if reader.stopped() {
+            return Ok(());
+        }
+        let next = tokio::time::timeout(tick, stream.next()).await;
+        let event = match next {
+            Err(_) => {
+                if last_event.elapsed() > DEAD_AFTER {
+                    return Err(ConnectorError::Retriable(format!(
+                        "no binlog event or heartbeat from {}:{} for {} s",
+                        config.hostname,
+                        config.port,
+                        DEAD_AFTER.as_secs()
+                    )));
+                }
+                maybe_heartbeat(reader, state, false).await?;
+                continue;
+            }
+            Ok(None) => {
+                return Err(ConnectorError::Retriable(
+                    "the server closed the binlog stream".into(),
+                ))
+            }
+            Ok(Some(Err(e))) => return Err(db_error(&config, "Reading the binlog", &e)),
+            Ok(Some(Ok(ev))) => ev,
+        };
+        last_event = Instant::now();
+        let header = event.header();
+        let kind = header.event_type_raw();
+        let log_pos = header.log_pos() as u64;
+        let start_pos = log_pos.saturating_sub(header.event_size() as u64);
+        let ts_ms = header.timestamp() as i64 * 1000;
+        let server_id = header.server_id();
+
+        // Restart skipping: events after the transaction start that were already emitted.
+        let in_txn = state.txn.is_some();
+        let starts_txn = matches!(kind, GTID_EVENT | MARIADB_GTID_EVENT)
+            || (kind == QUERY_EVENT && !in_txn);
+        if let Some(t) = state.txn.as_mut() {
+            if !starts_txn && t.events < state.skip_events {
+                t.events += 1;
+                continue;
+            }
+        }
+
+        match kind {
+            ROTATE_EVENT => {
+                if let Ok(Some(EventData::RotateEvent(r))) = event.read_data() {
+                    state.file = r.name().to_string();
+                    if state.txn.is_none() {
+                        state.restart.file = state.file.clone();
+                        state.restart.pos = r.position();
+                        state.restart.event = 0;
+                        state.restart.row = 0;
+                    }
+                }
+            }
+            GTID_EVENT => {
+                if let Ok(Some(EventData::GtidEvent(g))) = event.read_data() {
+                    let sid = g.sid();
+                    let text = format!("{}:{}", format_uuid(&sid), g.gno());
+                    state.pending = Some((start_pos, text, GtidAdd::MySql(sid, g.gno())));
+                }
+            }
+            MARIADB_GTID_EVENT => {
+                if let Some(g) = MariaGtid::parse(event.data()) {
+                    let text = format!("{}-{}-{}", g.domain, server_id, g.seq);
+                    let add = GtidAdd::MariaDb(g.domain, server_id, g.seq);
+                    if g.standalone() {
+                        state.pending = Some((start_pos, text, add));
+                    } else {
+                        begin_txn(reader, state, start_pos, Some((text, add)), ts_ms).await?;
+                    }
+                }
+            }
+            QUERY_EVENT => {
+                let Ok(Some(EventData::QueryEvent(q))) = event.read_data() else {
+                    continue;
+                };
+                let sql = q.query().trim().to_string();
+                let upper = sql.to_ascii_uppercase();
+                if upper == "BEGIN" || upper.starts_with("XA START") {
+                    state.thread = Some(q.thread_id() as i64);
+                    if state.txn.is_none() {
+                        let (pos, gtid) = match state.pending.take() {
+                            Some((p, text, add)) => (p, Some((text, add))),
+                            None => (start_pos, None),
+                        };
+                        begin_txn(reader, state, pos, gtid, ts_ms).await?;
+                    }
+                } else if upper == "COMMIT" || upper.starts_with("XA END") || upper.starts_with("XA COMMIT") {
+                    commit(reader, state, log_pos, ts_ms, server_id).await?;
+                } else if upper == "ROLLBACK" {
+                    // Nothing of a rolled-back transaction reached the binlog as rows.
+                    commit(reader, state, log_pos, ts_ms, server_id).await?;
+                } else {
+                    let db = q.schema().to_string();
+                    let gtid_text = state.pending.as_ref().map(|(_, t, _)| t.clone());
+                    // The DDL's own position: after this event.
+                    if let Some((_, _, add)) = state.pending.take() {
+                        state.gtid_add(add);
+                    }
+                    let offset = BinlogOffset {
+                        ts_sec: ts_ms / 1000,
+                        file: state.file.clone(),
+                        pos: log_pos,
+                        gtids: state.gtids_text(),
+                        event: 0,
+                        row: 0,
+                        server_id,
+                        snapshot: None,
+                    };
+                    let pos = SourcePosition {
+                        ts_ms,
+                        db: db.clone(),
+                        table: None,
+                        server_id: server_id as i64,
+                        gtid: gtid_text,
+                        file: state.file.clone(),
+                        pos: start_pos as i64,
+                        row: 0,
+                        thread: Some(q.thread_id() as i64),
+                        query: None,
+                    };
+                    let current_db = if db.is_empty() { None } else { Some(db.as_str()) };
+                    let truncated = reader
+                        .apply_ddl(&sql, current_db, &pos, SnapshotMarker::Streaming, &offset, ts_ms)
+                        .await?;
+                    for id in truncated {
+                        emit_truncate(reader, &id, &pos, &offset).await?;
+                    }
+                    if state.txn.is_none() {
+                        state.restart = offset;
+                    }
+                }
+            }
+            XID_EVENT => commit(reader, state, log_pos, ts_ms, server_id).await?,
+            ANNOTATE_ROWS_EVENT if reader.config.include_query => {
+                state.query = Some(String::from_utf8_lossy(event.data()).into_owned());
+            }
+            ROWS_QUERY_EVENT if reader.config.include_query => {
+                if let Ok(Some(EventData::RowsQueryEvent(q))) = event.read_data() {
+                    state.query = Some(q.query().into_owned());
+                }
+            }
+            HEARTBEAT_EVENT => maybe_heartbeat(reader, state, true).await?,
+            23..=25 | 30..=32 => {
+                let Ok(Some(EventData::RowsEvent(rows))) = event.read_data() else {
+                    let e = "could not decode a rows event";
+                    on_failure(reader, e, &state.file, start_pos)?;
+                    continue;
+                };
+                let Some(tme) = stream.get_tme(rows.table_id()) else {
+                    on_failure(reader, "a rows event without its TABLE_MAP", &state.file, start_pos)?;
+                    continue;
+                };
+                let id = TableId::new(tme.database_name().to_string(), tme.table_name().to_string());
+                let tme_columns = tme.columns_count() as usize;
+                let handled = handle_rows(
+                    reader, state, &id, &rows, tme, tme_columns, start_pos, ts_ms, server_id,
+                )
+                .await?;
+                let _ = handled;
+            }
+            _ => {}
+        }
+        // Count handled events inside a transaction (the skip counter of the offsets).
+        if let Some(t) = state.txn.as_mut() {
+            if !starts_txn || t.start_pos != start_pos {
+                t.events += 1;
+            }
+        }
+        if state.txn.is_none() && log_pos > 0 && kind != ROTATE_EVENT && state.pending.is_none() {
+            // Outside transactions the next event is the restart point.
+            state.restart.file = state.file.clone();
+            state.restart.pos = log_pos;
+            state.restart.event = 0;
+            state.restart.row = 0;
+            state.restart.gtids = state.gtids_text();
+        }
+        maybe_heartbeat(reader, state, false).await?;
+    }
+}
+
+fn on_failure(reader: &Reader, what: &str, file: &str, pos: u64) -> Result<(), ConnectorError> {
+    let message = format!("{what} at {file}:{pos}");
+    match reader.config.failure_mode {
+        FailureMode::Fail => Err(ConnectorError::fatal(format!(
+            "{message}; set event.processing.failure.handling.mode=warn to skip such events"
+        ))),
+        FailureMode::Warn => {
+            tracing::warn!(connector = %reader.config.connector_name, "skipping event: {message}");
+            Ok(())
+        }
+        FailureMode::Skip => Ok(()),
+    }
+}
+
+async fn begin_txn(
+    reader: &mut Reader,
+    state: &mut State,
+    start_pos: u64,
+    gtid: Option<(String, GtidAdd)>,
+    ts_ms: i64,
+) -> Result<(), ConnectorError> {
+    let id = match &gtid {
+        Some((text, _)) => text.clone(),
+        None => format!("file={},pos={}", state.file, start_pos),
+    };
+    let (gtid_text, add) = match gtid {
+        Some((t, a)) => (Some(t), Some(a)),
+        None => (None, None),
+    };
+    state.txn = Some(Txn {
+        start_pos,
+        gtid: gtid_text,
+        gtid_add: add,
+        events: 0,
+        id: id.clone(),
+        total: 0,
+        per_table: BTreeMap::new(),
+        ts_ms,
+    });
+    if reader.config.provide_transaction_metadata && state.skip_events == 0 && state.skip_rows == 0 {
+        let offset = txn_offset(state, 0, 0, 0);
+        let rec = reader
+            .builder
+            .transaction_record(&id, None, ts_ms, offset.to_json());
+        reader.emit(rec).await?;
+    }
+    Ok(())
+}
+
+fn txn_offset(state: &State, event: u64, row: u64, server_id: u32) -> BinlogOffset {
+    let start = state.txn.as_ref().map(|t| t.start_pos).unwrap_or(state.restart.pos);
+    BinlogOffset {
+        ts_sec: state.txn.as_ref().map(|t| t.ts_ms / 1000).unwrap_or(0),
+        file: state.file.clone(),
+        pos: start,
+        gtids: state.gtids_text(),
+        event,
+        row,
+        server_id,
+        snapshot: None,
+    }
+}
+
+async fn commit(
+    reader: &mut Reader,
+    state: &mut State,
+    log_pos: u64,
+    ts_ms: i64,
+    server_id: u32,
+) -> Result<(), ConnectorError> {
+    let Some(txn) = state.txn.take() else {
+        return Ok(());
+    };
+    if let Some(add) = txn.gtid_add {
+        state.gtid_add(add);
+    }
+    state.skip_events = 0;
+    state.skip_rows = 0;
+    state.thread = None;
+    state.query = None;
+    state.restart = BinlogOffset {
+        ts_sec: ts_ms / 1000,
+        file: state.file.clone(),
+        pos: log_pos,
+        gtids: state.gtids_text(),
+        event: 0,
+        row: 0,
+        server_id,
+        snapshot: None,
+    };
+    if reader.config.provide_transaction_metadata {
+        let per: Vec<(String, i64)> = txn.per_table.into_iter().collect();
+        let rec = reader.builder.transaction_record(
+            &txn.id,
+            Some((txn.total, &per)),
+            ts_ms,
+            state.restart.to_json(),
+        );
+        reader.emit(rec).await?;
+    }
+    Ok(())
+}
+
+async fn maybe_heartbeat(reader: &mut Reader, state: &mut State, server: bool) -> Result<(), ConnectorError> {
+    let interval = reader.config.heartbeat_interval_ms;
+    if interval == 0 || state.txn.is_some() {
+        return Ok(());
+    }
+    if state.last_heartbeat.elapsed() >= Duration::from_millis(interval) || (server && state.last_heartbeat.elapsed() >= Duration::from_millis(interval)) {
+        state.last_heartbeat = Instant::now();
+        let rec = reader.builder.heartbeat_record(state.restart.to_json());
+        reader.emit(rec).await?;
+    }
+    Ok(())
+}
+
+async fn emit_truncate(
+    reader: &mut Reader,
+    id: &TableId,
+    pos: &SourcePosition,
+    offset: &BinlogOffset,
+) -> Result<(), ConnectorError> {
+    if reader.config.skips('t') || !reader.config.filters.table_included(id) {
+        return Ok(());
+    }
+    let Some(schema) = reader.schema_of(id)? else {
+        return Ok(());
+    };
+    let mut p = pos.clone();
+    p.db = id.db.clone();
+    p.table = Some(id.table.clone());
+    let rec = reader.builder.change_record(
+        &schema,
+        Op::Truncate,
+        None,
+        None,
+        &p,
+        SnapshotMarker::Streaming,
+        None,
+        offset.to_json(),
+    );
+    reader.emit(rec).await
+}
+
+fn convert_row(schema: &TableSchema, row: &BinlogRow, reader: &Reader) -> Result<Row, types::TypeError> {
+    let mut out = Vec::with_capacity(schema.table.columns.len());
+    for (i, col) in schema.table.columns.iter().enumerate() {
+        let v = match row.as_ref(i) {
+            Some(v) if schema.converts(i) => value_or_null(
+                &schema.id,
+                types::convert_binlog(col, &schema.column_schemas[i], v, &reader.config.modes),
+            ),
+            _ => Value::Null,
+        };
+        out.push(v);
+    }
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn handle_rows(
+    reader: &mut Reader,
+    state: &mut State,
+    id: &TableId,
+    rows: &RowsEventData<'_>,
+    tme: &mysql_async::binlog::events::TableMapEvent<'_>,
+    tme_columns: usize,
+    start_pos: u64,
+    ts_ms: i64,
+    server_id: u32,
+) -> Result<bool, ConnectorError> {
+    if !reader.config.filters.table_included(id) {
+        state.skip_rows = 0;
+        return Ok(false);
+    }
+    let Some(schema) = reader.schema_of(id)? else {
+        let message = format!(
+            "Encountered change event for table {id} whose schema isn't known to this connector. The schema history may be incomplete: restart with snapshot.mode=recovery to rebuild it, or set inconsistent.schema.handling.mode=warn to skip such events"
+        );
+        return match reader.config.inconsistent_schema_mode {
+            FailureMode::Fail => Err(ConnectorError::fatal(message)),
+            FailureMode::Warn => {
+                tracing::warn!(connector = %reader.config.connector_name, "{message}");
+                Ok(false)
+            }
+            FailureMode::Skip => Ok(false),
+        };
+    };
+    if schema.table.columns.len() != tme_columns {
+        let message = format!(
+            "The binlog has {tme_columns} columns for {id} but the connector's schema has {}; the schema history is out of step with the server (restart with snapshot.mode=recovery)",
+            schema.table.columns.len()
+        );
+        return match reader.config.inconsistent_schema_mode {
+            FailureMode::Fail => Err(ConnectorError::fatal(message)),
+            FailureMode::Warn => {
+                tracing::warn!(connector = %reader.config.connector_name, "{message}");
+                Ok(false)
+            }
+            FailureMode::Skip => Ok(false),
+        };
+    }
+    let op = match rows {
+        RowsEventData::WriteRowsEventV1(_) | RowsEventData::WriteRowsEvent(_) => Op::Create,
+        RowsEventData::UpdateRowsEventV1(_)
+        | RowsEventData::UpdateRowsEvent(_)
+        | RowsEventData::PartialUpdateRowsEvent(_) => Op::Update,
+        _ => Op::Delete,
+    };
+    if state.txn.is_none() {
+        begin_txn(reader, state, start_pos, None, ts_ms).await?;
+    }
+    let decoded: Vec<_> = rows.rows(tme).collect();
+    let n = decoded.len() as u64;
+    let event_index = state.txn.as_ref().map(|t| t.events).unwrap_or(0);
+    let skip = std::mem::take(&mut state.skip_rows);
+    for (i, item) in decoded.into_iter().enumerate() {
+        let i = i as u64;
+        if i < skip {
+            continue;
+        }
+        let (before, after) = match item {
+            Ok(pair) => pair,
+            Err(e) => {
+                on_failure(reader, &format!("could not decode a row of {id}: {e}"), &state.file, start_pos)?;
+                continue;
+            }
+        };
+        let conv = |r: Option<BinlogRow>| -> Result<Option<Row>, ConnectorError> {
+            match r {
+                Some(r) => convert_row(&schema, &r, reader)
+                    .map(Some)
+                    .map_err(|e| ConnectorError::fatal(format!("{id}: {e}"))),
+                None => Ok(None),
+            }
+        };
+        let before = match conv(before) {
+            Ok(v) => v,
+            Err(e) => {
+                on_failure(reader, &e.to_string(), &state.file, start_pos)?;
+                continue;
+            }
+        };
+        let after = match conv(after) {
+            Ok(v) => v,
+            Err(e) => {
+                on_failure(reader, &e.to_string(), &state.file, start_pos)?;
+                continue;
+            }
+        };
+        let (event, row) = if i + 1 == n {
+            (event_index + 1, 0)
+        } else {
+            (event_index, i + 1)
+        };
+        let offset = txn_offset(state, event, row, server_id);
+        state.restart = offset.clone();
+        if reader.config.skips(op.code().chars().next().unwrap_or('c')) {
+            continue;
+        }
+        if op == Op::Update
+            && reader.config.skip_messages_without_change
+            && before.as_ref().map(|b| schema.value(b)) == after.as_ref().map(|a| schema.value(a))
+        {
+            continue;
+        }
+        let pos = SourcePosition {
+            ts_ms,
+            db: id.db.clone(),
+            table: Some(id.table.clone()),
+            server_id: server_id as i64,
+            gtid: state.txn.as_ref().and_then(|t| t.gtid.clone()),
+            file: state.file.clone(),
+            pos: start_pos as i64,
+            row: i as i32,
+            thread: state.thread,
+            query: state.query.clone(),
+        };
+        let tx_block = |state: &mut State| -> Option<TxBlock> {
+            if !reader.config.provide_transaction_metadata {
+                return None;
+            }
+            let t = state.txn.as_mut()?;
+            t.total += 1;
+            let c = t.per_table.entry(id.to_string()).or_insert(0);
+            *c += 1;
+            Some(TxBlock {
+                id: t.id.clone(),
+                total_order: t.total,
+                data_collection_order: *c,
+            })
+        };
+        let json = offset.to_json();
+        let key_changed = op == Op::Update
+            && schema.key_schema.is_some()
+            && match (&before, &after) {
+                (Some(b), Some(a)) => schema.key(b) != schema.key(a),
+                _ => false,
+            };
+        if key_changed {
+            let (Some(b), Some(a)) = (&before, &after) else { continue };
+            let tx = tx_block(state);
+            let mut del = reader.builder.change_record(
+                &schema,
+                Op::Delete,
+                Some(b),
+                None,
+                &pos,
+                SnapshotMarker::Streaming,
+                tx.as_ref(),
+                json.clone(),
+            );
+            del.headers.push(key_header("__debezium.newkey", schema.key_schema.clone(), schema.key(a)));
+            let tomb = reader.builder.tombstone(&del);
+            reader.emit(del).await?;
+            if reader.config.tombstones_on_delete {
+                reader.emit(tomb).await?;
+            }
+            let tx = tx_block(state);
+            let mut create = reader.builder.change_record(
+                &schema,
+                Op::Create,
+                None,
+                Some(a),
+                &pos,
+                SnapshotMarker::Streaming,
+                tx.as_ref(),
+                json,
+            );
+            create.headers.push(key_header("__debezium.oldkey", schema.key_schema.clone(), schema.key(b)));
+            reader.emit(create).await?;
+            continue;
+        }
+        let tx = tx_block(state);
+        let rec = reader.builder.change_record(
+            &schema,
+            op,
+            before.as_ref(),
+            after.as_ref(),
+            &pos,
+            SnapshotMarker::Streaming,
+            tx.as_ref(),
+            json,
+        );
+        if op == Op::Delete && reader.config.tombstones_on_delete {
+            let tomb = reader.builder.tombstone(&rec);
+            reader.emit(rec).await?;
+            reader.emit(tomb).await?;
+        } else {
+            reader.emit(rec).await?;
+        }
+    }
+    let _ = Arc::strong_count(&schema);
+    Ok(true)
+}
