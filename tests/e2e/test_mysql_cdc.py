@@ -211,7 +211,7 @@ def test_bad_settings_fail_with_a_fix(connect, mariadb):
     rest.create("badpw", bad)
     st = rest.wait_status("badpw", "RUNNING", ["FAILED"])
     assert "database.password" in st["tasks"][0]["trace"], st
-    r = rest.post("/connector-plugins/MySqlConnector/config/validate",
+    r = rest.put("/connector-plugins/MySqlConnector/config/validate",
                   {"connector.class": MYSQL, "topic.prefix": "x", "database.hostname": "h", "database.user": "u",
                    "database.server.id": "0", "schema.history.internal.kafka.topic": "h"})
     assert r.status == 200, r

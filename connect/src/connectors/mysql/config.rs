@@ -114,7 +114,10 @@ impl RegexList {
                 continue;
             }
             let re = JavaRegex::compile(&format!("(?i){item}")).map_err(|e| {
-                ConnectorError::config(key, format!("Invalid regular expression '{item}' in {key}: {e}"))
+                ConnectorError::config(
+                    key,
+                    format!("Invalid regular expression '{item}' in {key}: {e}"),
+                )
             })?;
             out.push(re);
         }
@@ -249,7 +252,10 @@ pub struct MySqlConfig {
 /// Legacy (pre-2.0) names users still paste, and their current names.
 const LEGACY_KEYS: &[(&str, &str)] = &[
     ("database.server.name", "topic.prefix"),
-    ("database.history.kafka.topic", "schema.history.internal.kafka.topic"),
+    (
+        "database.history.kafka.topic",
+        "schema.history.internal.kafka.topic",
+    ),
     (
         "database.history.kafka.bootstrap.servers",
         "schema.history.internal.kafka.bootstrap.servers",
@@ -289,7 +295,9 @@ pub fn translate_legacy(config: &ConfigMap) -> (ConfigMap, Vec<String>) {
             }
         }
     }
-    if config.contains_key("snapshot.minimal.locking") && !config.contains_key("snapshot.locking.mode") {
+    if config.contains_key("snapshot.minimal.locking")
+        && !config.contains_key("snapshot.locking.mode")
+    {
         let minimal = config
             .get("snapshot.minimal.locking")
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
@@ -304,7 +312,13 @@ pub fn translate_legacy(config: &ConfigMap) -> (ConfigMap, Vec<String>) {
     (out, warnings)
 }
 
-fn k(name: &str, kind: ConfigType, default: Default, importance: Importance, doc: &str) -> ConfigKey {
+fn k(
+    name: &str,
+    kind: ConfigType,
+    default: Default,
+    importance: Importance,
+    doc: &str,
+) -> ConfigKey {
     ConfigKey::new(name, kind, default, importance, doc)
 }
 
@@ -314,7 +328,11 @@ fn one_of(values: &'static [&'static str]) -> Validator {
 
 fn topic_prefix_valid(name: &str, v: &Parsed) -> Result<(), crate::config::ConfigError> {
     let s = v.as_str().unwrap_or("");
-    if s.is_empty() || !s.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
+    if s.is_empty()
+        || !s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    {
         return Err(crate::config::ConfigError::invalid(
             name,
             s,
@@ -347,10 +365,23 @@ pub fn config_def(flavor: Flavor) -> ConfigDef {
         key.group(group, n, Width::Medium, &display)
     };
     let ssl_modes: &'static [&'static str] = match flavor {
-        Flavor::MySql => &["disabled", "preferred", "required", "verify_ca", "verify_identity"],
+        Flavor::MySql => &[
+            "disabled",
+            "preferred",
+            "required",
+            "verify_ca",
+            "verify_identity",
+        ],
         Flavor::MariaDb => &[
-            "disable", "trust", "verify-ca", "verify-full", "disabled", "preferred", "required",
-            "verify_ca", "verify_identity",
+            "disable",
+            "trust",
+            "verify-ca",
+            "verify-full",
+            "disabled",
+            "preferred",
+            "required",
+            "verify_ca",
+            "verify_identity",
         ],
     };
     let ssl_default = match flavor {
@@ -423,7 +454,9 @@ impl MySqlConfig {
             if !a.is_empty() && !b.is_empty() {
                 return Err(ConnectorError::config(
                     exc,
-                    format!("\"{inc}\" is already specified; set only one of \"{inc}\" and \"{exc}\""),
+                    format!(
+                        "\"{inc}\" is already specified; set only one of \"{inc}\" and \"{exc}\""
+                    ),
                 ));
             }
             Ok((a, b))
@@ -437,13 +470,20 @@ impl MySqlConfig {
         let snapshot_mode = SnapshotMode::parse(&snapshot_mode_raw)
             .ok_or_else(|| ConnectorError::config("snapshot.mode", "unknown snapshot mode"))?;
         let mut warnings = warnings;
-        if matches!(snapshot_mode_raw.as_str(), "schema_only" | "schema_only_recovery") {
+        if matches!(
+            snapshot_mode_raw.as_str(),
+            "schema_only" | "schema_only_recovery"
+        ) {
             warnings.push(format!(
                 "snapshot.mode '{snapshot_mode_raw}' is deprecated (removed in Debezium 3.3); use '{}'",
                 if snapshot_mode_raw == "schema_only" { "no_data" } else { "recovery" }
             ));
         }
-        let locking_mode = match s("snapshot.locking.mode").unwrap_or_default().to_ascii_lowercase().as_str() {
+        let locking_mode = match s("snapshot.locking.mode")
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+            .as_str()
+        {
             "extended" => LockingMode::Extended,
             "none" => LockingMode::None,
             _ => LockingMode::Minimal,
@@ -505,7 +545,10 @@ impl MySqlConfig {
                     ));
                 };
                 let re = JavaRegex::compile(&format!("(?i){}", table.trim())).map_err(|e| {
-                    ConnectorError::config("message.key.columns", format!("Invalid table regex '{table}': {e}"))
+                    ConnectorError::config(
+                        "message.key.columns",
+                        format!("Invalid table regex '{table}': {e}"),
+                    )
                 })?;
                 let cols: Vec<String> = cols
                     .split(',')
@@ -644,15 +687,24 @@ mod tests {
         let mut m = ConfigMap::new();
         for (k, v) in [
             ("name", "inventory-connector"),
-            ("connector.class", "io.debezium.connector.mysql.MySqlConnector"),
+            (
+                "connector.class",
+                "io.debezium.connector.mysql.MySqlConnector",
+            ),
             ("database.hostname", "mysql"),
             ("database.user", "debezium"),
             ("database.password", "dbz"),
             ("database.server.id", "184054"),
             ("topic.prefix", "dbserver1"),
             ("database.include.list", "inventory"),
-            ("schema.history.internal.kafka.bootstrap.servers", "kafka:9092"),
-            ("schema.history.internal.kafka.topic", "schema-changes.inventory"),
+            (
+                "schema.history.internal.kafka.bootstrap.servers",
+                "kafka:9092",
+            ),
+            (
+                "schema.history.internal.kafka.topic",
+                "schema-changes.inventory",
+            ),
         ] {
             m.insert(k.into(), v.into());
         }
@@ -688,7 +740,11 @@ mod tests {
         assert_eq!(c.topic_prefix, "legacy");
         assert_eq!(c.history_topic, "hist");
         assert_eq!(c.warnings.len(), 2);
-        assert!(c.warnings[0].contains("use 'topic.prefix'"), "{:?}", c.warnings);
+        assert!(
+            c.warnings[0].contains("use 'topic.prefix'"),
+            "{:?}",
+            c.warnings
+        );
     }
 
     #[test]
@@ -696,30 +752,50 @@ mod tests {
         let mut m = base();
         m.insert("database.server.id".into(), "0".into());
         let e = MySqlConfig::parse(Flavor::MySql, &m).unwrap_err();
-        assert!(matches!(&e, ConnectorError::Config { key, .. } if key == "database.server.id"), "{e:?}");
+        assert!(
+            matches!(&e, ConnectorError::Config { key, .. } if key == "database.server.id"),
+            "{e:?}"
+        );
         let mut m = base();
         m.insert("table.include.list".into(), "a.b".into());
         m.insert("table.exclude.list".into(), "a.c".into());
         let e = MySqlConfig::parse(Flavor::MySql, &m).unwrap_err();
-        assert!(matches!(&e, ConnectorError::Config { key, .. } if key == "table.exclude.list"), "{e:?}");
+        assert!(
+            matches!(&e, ConnectorError::Config { key, .. } if key == "table.exclude.list"),
+            "{e:?}"
+        );
         let mut m = base();
         m.insert("snapshot.mode".into(), "sometimes".into());
         let e = MySqlConfig::parse(Flavor::MySql, &m).unwrap_err();
-        assert!(matches!(&e, ConnectorError::Config { key, .. } if key == "snapshot.mode"), "{e:?}");
+        assert!(
+            matches!(&e, ConnectorError::Config { key, .. } if key == "snapshot.mode"),
+            "{e:?}"
+        );
         let mut m = base();
         m.shift_remove("schema.history.internal.kafka.topic");
         let e = MySqlConfig::parse(Flavor::MySql, &m).unwrap_err();
-        assert!(e.to_string().contains("schema.history.internal.kafka.topic"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("schema.history.internal.kafka.topic"),
+            "{e}"
+        );
     }
 
     #[test]
     fn filters_are_anchored_and_case_insensitive() {
         let mut m = base();
         m.shift_remove("database.include.list");
-        m.insert("table.include.list".into(), "inventory\\.cust.*,other\\.t1".into());
+        m.insert(
+            "table.include.list".into(),
+            "inventory\\.cust.*,other\\.t1".into(),
+        );
         let c = MySqlConfig::parse(Flavor::MySql, &m).unwrap();
-        assert!(c.filters.table_included(&TableId::new("inventory", "Customers")));
-        assert!(!c.filters.table_included(&TableId::new("inventory", "orders")));
+        assert!(c
+            .filters
+            .table_included(&TableId::new("inventory", "Customers")));
+        assert!(!c
+            .filters
+            .table_included(&TableId::new("inventory", "orders")));
         assert!(c.filters.table_included(&TableId::new("other", "t1")));
         assert!(!c.filters.table_included(&TableId::new("other", "t10")));
         assert_eq!(split_escaped_commas("a\\,b,c"), vec!["a,b", "c"]);

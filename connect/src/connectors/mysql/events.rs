@@ -16,7 +16,8 @@ use super::types::{self, TypeError};
 /// The Debezium release whose event shapes Sluice reproduces (`source.version`).
 pub const DEBEZIUM_VERSION: &str = "3.4.3.Final";
 
-const SNAPSHOT_ALLOWED: &str = "true,first,first_in_data_collection,last_in_data_collection,last,false,incremental";
+const SNAPSHOT_ALLOWED: &str =
+    "true,first,first_in_data_collection,last_in_data_collection,last,false,incremental";
 
 /// `source.snapshot` markers (§1.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,7 +151,12 @@ pub struct TableSchema {
 pub type Row = Vec<Value>;
 
 impl TableSchema {
-    pub fn build(config: &MySqlConfig, source_schema: &SchemaRef, block: &SchemaRef, table: &Table) -> Result<TableSchema, TypeError> {
+    pub fn build(
+        config: &MySqlConfig,
+        source_schema: &SchemaRef,
+        block: &SchemaRef,
+        table: &Table,
+    ) -> Result<TableSchema, TypeError> {
         let topic = config.data_topic(&table.id);
         let mut column_schemas = Vec::with_capacity(table.columns.len());
         let mut unsupported = vec![false; table.columns.len()];
@@ -189,7 +195,9 @@ impl TableSchema {
             }
             Some(s.build())
         };
-        let mut value = Schema::struct_().optional().named(&format!("{topic}.Value"));
+        let mut value = Schema::struct_()
+            .optional()
+            .named(&format!("{topic}.Value"));
         let mut value_columns = Vec::new();
         for (i, col) in table.columns.iter().enumerate() {
             if !unsupported[i] && config.filters.column_included(&table.id, &col.name) {
@@ -318,7 +326,10 @@ impl EventBuilder {
         let ts_us = pos.ts_ms.saturating_mul(1000);
         let s = Struct::new(self.source_schema.clone())
             .with("version", Value::String(DEBEZIUM_VERSION.into()))
-            .with("connector", Value::String(self.config.flavor.connector_name().into()))
+            .with(
+                "connector",
+                Value::String(self.config.flavor.connector_name().into()),
+            )
             .with("name", Value::String(self.config.topic_prefix.clone()))
             .with("ts_ms", Value::Int64(pos.ts_ms))
             .with("snapshot", marker.value())
@@ -338,7 +349,10 @@ impl EventBuilder {
             .with("file", Value::String(pos.file.clone()))
             .with("pos", Value::Int64(pos.pos))
             .with("row", Value::Int32(pos.row))
-            .with("thread", pos.thread.map(Value::Int64).unwrap_or(Value::Null))
+            .with(
+                "thread",
+                pos.thread.map(Value::Int64).unwrap_or(Value::Null),
+            )
             .with(
                 "query",
                 pos.query.clone().map(Value::String).unwrap_or(Value::Null),
@@ -370,7 +384,10 @@ impl EventBuilder {
 
     fn partition_map(&self) -> JsonMap<String, Json> {
         let mut m = JsonMap::new();
-        m.insert("server".into(), Json::String(self.config.topic_prefix.clone()));
+        m.insert(
+            "server".into(),
+            Json::String(self.config.topic_prefix.clone()),
+        );
         m
     }
 
@@ -398,7 +415,10 @@ impl EventBuilder {
                 let s = Struct::new(self.block_schema.clone())
                     .with("id", Value::String(t.id.clone()))
                     .with("total_order", Value::Int64(t.total_order))
-                    .with("data_collection_order", Value::Int64(t.data_collection_order));
+                    .with(
+                        "data_collection_order",
+                        Value::Int64(t.data_collection_order),
+                    );
                 Value::Struct(s)
             }
             None => Value::Null,
@@ -490,8 +510,10 @@ impl EventBuilder {
             .version(1)
             .field("ts_ms", schemas::int64())
             .build();
-        let key = Struct::new(key_schema.clone())
-            .with("serverName", Value::String(self.config.topic_prefix.clone()));
+        let key = Struct::new(key_schema.clone()).with(
+            "serverName",
+            Value::String(self.config.topic_prefix.clone()),
+        );
         let value =
             Struct::new(value_schema.clone()).with("ts_ms", Value::Int64(now_ns() / 1_000_000));
         let mut r = ConnectRecord::new(

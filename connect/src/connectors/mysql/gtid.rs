@@ -93,10 +93,8 @@ impl fmt::Display for GtidSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             GtidSet::MariaDb(m) => {
-                let parts: Vec<String> = m
-                    .iter()
-                    .map(|(d, (s, q))| format!("{d}-{s}-{q}"))
-                    .collect();
+                let parts: Vec<String> =
+                    m.iter().map(|(d, (s, q))| format!("{d}-{s}-{q}")).collect();
                 f.write_str(&parts.join(","))
             }
             GtidSet::MySql(m) => {
@@ -189,7 +187,10 @@ mod tests {
         assert_eq!((g.seq, g.domain, g.standalone()), (42, 0, true));
         assert!(MariaGtid::parse(&body[..5]).is_none());
         assert_eq!(
-            format_uuid(&[0x3e, 0x11, 0xfa, 0x47, 0x71, 0xca, 0x11, 0xe1, 0x9e, 0x33, 0xc8, 0x0a, 0xa9, 0x42, 0x95, 0x62]),
+            format_uuid(&[
+                0x3e, 0x11, 0xfa, 0x47, 0x71, 0xca, 0x11, 0xe1, 0x9e, 0x33, 0xc8, 0x0a, 0xa9, 0x42,
+                0x95, 0x62
+            ]),
             "3e11fa47-71ca-11e1-9e33-c80aa9429562"
         );
     }

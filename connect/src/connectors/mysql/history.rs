@@ -81,7 +81,11 @@ impl SchemaHistory {
             Ok(None) => return Ok(false),
             Err(e) => return Err(self.err(e)),
         }
-        let offsets = self.kafka.offsets(&self.topic).await.map_err(|e| self.err(e))?;
+        let offsets = self
+            .kafka
+            .offsets(&self.topic)
+            .await
+            .map_err(|e| self.err(e))?;
         Ok(offsets.iter().any(|p| p.latest > p.earliest))
     }
 
@@ -112,7 +116,11 @@ impl SchemaHistory {
         upto: &BinlogOffset,
         tables: &mut Tables,
     ) -> Result<usize, HistoryError> {
-        let offsets = self.kafka.offsets(&self.topic).await.map_err(|e| self.err(e))?;
+        let offsets = self
+            .kafka
+            .offsets(&self.topic)
+            .await
+            .map_err(|e| self.err(e))?;
         let Some(p0) = offsets.iter().find(|p| p.partition == 0) else {
             return Ok(0);
         };
@@ -184,7 +192,10 @@ pub fn render_record(rec: &HistoryRecord<'_>) -> String {
     m.insert("source".into(), Json::Object(rec.partition.clone()));
     m.insert("position".into(), Json::Object(rec.position.clone()));
     m.insert("ts_ms".into(), Json::from(rec.ts_ms));
-    m.insert("databaseName".into(), Json::String(rec.database.to_string()));
+    m.insert(
+        "databaseName".into(),
+        Json::String(rec.database.to_string()),
+    );
     m.insert("ddl".into(), Json::String(rec.ddl.to_string()));
     m.insert(
         "tableChanges".into(),

@@ -239,14 +239,19 @@ impl SourceTask for MySqlSourceTask {
 }
 
 /// Checks the server settings streaming needs, with the fix in each message.
-async fn check_server(conn: &mut mysql_async::Conn, cfg: &MySqlConfig) -> Result<(), ConnectorError> {
+async fn check_server(
+    conn: &mut mysql_async::Conn,
+    cfg: &MySqlConfig,
+) -> Result<(), ConnectorError> {
     let log_bin = global_variable(conn, cfg, "log_bin").await?;
     if !log_bin.is_some_and(|v| v.eq_ignore_ascii_case("ON") || v == "1") {
         return Err(ConnectorError::fatal(
             "The MySQL server is not configured to use a binlog (log_bin is OFF); enable binary logging (log_bin) on the server",
         ));
     }
-    let format = global_variable(conn, cfg, "binlog_format").await?.unwrap_or_default();
+    let format = global_variable(conn, cfg, "binlog_format")
+        .await?
+        .unwrap_or_default();
     if !format.eq_ignore_ascii_case("ROW") {
         return Err(ConnectorError::fatal(format!(
             "The MySQL server is not configured to use a ROW binlog_format, which is required for this connector to work properly: binlog_format is {format}; set binlog_format=ROW"
@@ -264,7 +269,10 @@ async fn check_server(conn: &mut mysql_async::Conn, cfg: &MySqlConfig) -> Result
 }
 
 /// Binlog files the server still has.
-async fn binlog_files(conn: &mut mysql_async::Conn, cfg: &MySqlConfig) -> Result<Vec<String>, ConnectorError> {
+async fn binlog_files(
+    conn: &mut mysql_async::Conn,
+    cfg: &MySqlConfig,
+) -> Result<Vec<String>, ConnectorError> {
     let rows: Vec<mysql_async::Row> = conn
         .query("SHOW BINARY LOGS")
         .await
@@ -322,7 +330,15 @@ async fn run_reader(
             }
         }
         None => {
-            snapshot::run(&mut reader, &mut conn, mariadb, mode.includes_data(), true, None).await?
+            snapshot::run(
+                &mut reader,
+                &mut conn,
+                mariadb,
+                mode.includes_data(),
+                true,
+                None,
+            )
+            .await?
         }
         Some(o) if o.snapshot_in_progress() && mode.includes_data() => {
             tracing::info!(connector = %cfg.connector_name, "the previous snapshot did not complete; starting it again");

@@ -137,7 +137,8 @@ pub fn compare_files(a: &str, b: &str) -> std::cmp::Ordering {
 /// (Debezium's binlog history comparator, file/pos form).
 pub fn at_or_before(recorded: &BinlogOffset, desired: &BinlogOffset) -> bool {
     use std::cmp::Ordering::*;
-    if recorded.server_id != desired.server_id && recorded.server_id != 0 && desired.server_id != 0 {
+    if recorded.server_id != desired.server_id && recorded.server_id != 0 && desired.server_id != 0
+    {
         return recorded.ts_sec <= desired.ts_sec;
     }
     match compare_files(&recorded.file, &desired.file) {

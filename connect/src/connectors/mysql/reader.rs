@@ -53,7 +53,10 @@ pub fn db_error(config: &MySqlConfig, what: &str, e: &mysql_async::Error) -> Con
         String::new()
     };
     let retriable = matches!(e, mysql_async::Error::Io(_))
-        || matches!(e, mysql_async::Error::Driver(mysql_async::DriverError::ConnectionClosed));
+        || matches!(
+            e,
+            mysql_async::Error::Driver(mysql_async::DriverError::ConnectionClosed)
+        );
     let message = format!(
         "{what} failed against {}:{}: {text}{hint}",
         config.hostname, config.port
@@ -107,11 +110,7 @@ pub async fn global_variable(
 }
 
 impl Reader {
-    pub fn new(
-        config: Arc<MySqlConfig>,
-        history: SchemaHistory,
-        tx: mpsc::Sender<Msg>,
-    ) -> Reader {
+    pub fn new(config: Arc<MySqlConfig>, history: SchemaHistory, tx: mpsc::Sender<Msg>) -> Reader {
         let partition = offsets::partition(&config.topic_prefix);
         Reader {
             builder: EventBuilder::new(config.clone()),

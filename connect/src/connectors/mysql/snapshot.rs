@@ -13,11 +13,11 @@ use crate::connectors::ConnectorError;
 
 use super::config::{LockingMode, MySqlConfig};
 use super::events::{now_ns, value_or_null, Op, Row, SnapshotMarker, SourcePosition, TableSchema};
-use crate::data::Value;
 use super::model::TableId;
 use super::offsets::{BinlogOffset, SnapshotKind};
 use super::reader::{db_error, Reader};
 use super::types;
+use crate::data::Value;
 
 fn quote(ident: &str) -> String {
     format!("`{}`", ident.replace('`', "``"))
@@ -55,19 +55,17 @@ async fn read_position(
         None
     };
     if mariadb {
-        let g: Option<Option<String>> = conn
-            .query_first("SELECT @@global.gtid_binlog_pos")
-            .await
-            .map_err(|e| db_error(config, "Reading gtid_binlog_pos", &e))?;
+        let g: Option<Option<String>> =
+            conn.query_first("SELECT @@global.gtid_binlog_pos")
+                .await
+                .map_err(|e| db_error(config, "Reading gtid_binlog_pos", &e))?;
         gtids = g.flatten();
     }
     Ok(BinlogOffset {
         ts_sec: now_ns() / 1_000_000_000,
         file,
         pos,
-        gtids: gtids
-            .map(|g| g.replace('\n', ""))
-            .filter(|g| !g.is_empty()),
+        gtids: gtids.map(|g| g.replace('\n', "")).filter(|g| !g.is_empty()),
         snapshot: Some(SnapshotKind::Initial),
         ..Default::default()
     })

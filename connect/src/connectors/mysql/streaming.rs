@@ -17,7 +17,9 @@ use crate::connectors::ConnectorError;
 use crate::data::Value;
 
 use super::config::FailureMode;
-use super::events::{key_header, value_or_null, Op, Row, SnapshotMarker, SourcePosition, TableSchema, TxBlock};
+use super::events::{
+    key_header, value_or_null, Op, Row, SnapshotMarker, SourcePosition, TableSchema, TxBlock,
+};
 use super::gtid::{format_uuid, GtidSet, MariaGtid};
 use super::model::TableId;
 use super::offsets::BinlogOffset;
@@ -94,7 +96,11 @@ impl State {
 
 /// Streams from `start` until the task stops or an unrecoverable error occurs; reconnects on
 /// connection errors.
-pub async fn run(reader: &mut Reader, start: BinlogOffset, mariadb: bool) -> Result<(), ConnectorError> {
+pub async fn run(
+    reader: &mut Reader,
+    start: BinlogOffset,
+    mariadb: bool,
+) -> Result<(), ConnectorError> {
     let mut state = State {
         mariadb,
         file: start.file.clone(),
@@ -212,8 +218,8 @@ async fn stream_once(reader: &mut Reader, state: &mut State) -> Result<(), Conne
 
         // Restart skipping: events after the transaction start that were already emitted.
         let in_txn = state.txn.is_some();
-        let starts_txn = matches!(kind, GTID_EVENT | MARIADB_GTID_EVENT)
-            || (kind == QUERY_EVENT && !in_txn);
+        let starts_txn =
+            matches!(kind, GTID_EVENT | MARIADB_GTID_EVENT) || (kind == QUERY_EVENT && !in_txn);
         if let Some(t) = state.txn.as_mut() {
             if !starts_txn && t.events < state.skip_events {
                 t.events += 1;
@@ -224,7 +230,14 @@ async fn stream_once(reader: &mut Reader, state: &mut State) -> Result<(), Conne
         match kind {
             ROTATE_EVENT => {
                 if let Ok(Some(EventData::RotateEvent(r))) = event.read_data() {
-                    state.file = r.name().to_string();
+                    // The fake rotate the server sends first arrives before the format
+                    // description, so its name may still carry the checksum bytes; it only
+                    // repeats the file that was asked for.
+                    let fake = header.timestamp() == 0 || log_pos == 0;
+                    if fake && !state.file.is_empty() {
+                        continue;
+                    }
+                    state.file = clean_file_name(&r.name());
                     if state.txn.is_none() {
                         state.restart.file = state.file.clone();
                         state.restart.pos = r.position();
@@ -266,7 +279,10 @@ async fn stream_once(reader: &mut Reader, state: &mut State) -> Result<(), Conne
                         };
                         begin_txn(reader, state, pos, gtid, ts_ms).await?;
                     }
-                } else if upper == "COMMIT" || upper.starts_with("XA END") || upper.starts_with("XA COMMIT") {
+                } else if upper == "COMMIT"
+                    || upper.starts_with("XA END")
+                    || upper.starts_with("XA COMMIT")
+                {
                     commit(reader, state, log_pos, ts_ms, server_id).await?;
                 } else if upper == "ROLLBACK" {
                     // Nothing of a rolled-back transaction reached the binlog as rows.
@@ -300,9 +316,20 @@ async fn stream_once(reader: &mut Reader, state: &mut State) -> Result<(), Conne
                         thread: Some(q.thread_id() as i64),
                         query: None,
                     };
-                    let current_db = if db.is_empty() { None } else { Some(db.as_str()) };
+                    let current_db = if db.is_empty() {
+                        None
+                    } else {
+                        Some(db.as_str())
+                    };
                     let truncated = reader
-                        .apply_ddl(&sql, current_db, &pos, SnapshotMarker::Streaming, &offset, ts_ms)
+                        .apply_ddl(
+                            &sql,
+                            current_db,
+                            &pos,
+                            SnapshotMarker::Streaming,
+                            &offset,
+                            ts_ms,
+                        )
                         .await?;
                     for id in truncated {
                         emit_truncate(reader, &id, &pos, &offset).await?;
@@ -329,13 +356,29 @@ async fn stream_once(reader: &mut Reader, state: &mut State) -> Result<(), Conne
                     continue;
                 };
                 let Some(tme) = stream.get_tme(rows.table_id()) else {
-                    on_failure(reader, "a rows event without its TABLE_MAP", &state.file, start_pos)?;
+                    on_failure(
+                        reader,
+                        "a rows event without its TABLE_MAP",
+                        &state.file,
+                        start_pos,
+                    )?;
                     continue;
                 };
-                let id = TableId::new(tme.database_name().to_string(), tme.table_name().to_string());
+                let id = TableId::new(
+                    tme.database_name().to_string(),
+                    tme.table_name().to_string(),
+                );
                 let tme_columns = tme.columns_count() as usize;
                 let handled = handle_rows(
-                    reader, state, &id, &rows, tme, tme_columns, start_pos, ts_ms, server_id,
+                    reader,
+                    state,
+                    &id,
+                    &rows,
+                    tme,
+                    tme_columns,
+                    start_pos,
+                    ts_ms,
+                    server_id,
                 )
                 .await?;
                 let _ = handled;
@@ -358,6 +401,21 @@ async fn stream_once(reader: &mut Reader, state: &mut State) -> Result<(), Conne
         }
         maybe_heartbeat(reader, state, false).await?;
     }
+}
+
+/// A binlog file name without trailing bytes that are not part of a name (a checksum left on a
+/// fake rotate event).
+fn clean_file_name(name: &str) -> String {
+    let valid = |c: char| c.is_ascii_alphanumeric() || "._-".contains(c);
+    if name.chars().all(valid) {
+        return name.to_string();
+    }
+    let bytes = name.as_bytes();
+    let cut = &bytes[..bytes.len().saturating_sub(4)];
+    String::from_utf8_lossy(cut)
+        .chars()
+        .take_while(|c| valid(*c))
+        .collect()
 }
 
 fn on_failure(reader: &Reader, what: &str, file: &str, pos: u64) -> Result<(), ConnectorError> {
@@ -399,7 +457,8 @@ async fn begin_txn(
         per_table: BTreeMap::new(),
         ts_ms,
     });
-    if reader.config.provide_transaction_metadata && state.skip_events == 0 && state.skip_rows == 0 {
+    if reader.config.provide_transaction_metadata && state.skip_events == 0 && state.skip_rows == 0
+    {
         let offset = txn_offset(state, 0, 0, 0);
         let rec = reader
             .builder
@@ -410,7 +469,11 @@ async fn begin_txn(
 }
 
 fn txn_offset(state: &State, event: u64, row: u64, server_id: u32) -> BinlogOffset {
-    let start = state.txn.as_ref().map(|t| t.start_pos).unwrap_or(state.restart.pos);
+    let start = state
+        .txn
+        .as_ref()
+        .map(|t| t.start_pos)
+        .unwrap_or(state.restart.pos);
     BinlogOffset {
         ts_sec: state.txn.as_ref().map(|t| t.ts_ms / 1000).unwrap_or(0),
         file: state.file.clone(),
@@ -463,12 +526,18 @@ async fn commit(
     Ok(())
 }
 
-async fn maybe_heartbeat(reader: &mut Reader, state: &mut State, server: bool) -> Result<(), ConnectorError> {
+async fn maybe_heartbeat(
+    reader: &mut Reader,
+    state: &mut State,
+    server: bool,
+) -> Result<(), ConnectorError> {
     let interval = reader.config.heartbeat_interval_ms;
     if interval == 0 || state.txn.is_some() {
         return Ok(());
     }
-    if state.last_heartbeat.elapsed() >= Duration::from_millis(interval) || (server && state.last_heartbeat.elapsed() >= Duration::from_millis(interval)) {
+    if state.last_heartbeat.elapsed() >= Duration::from_millis(interval)
+        || (server && state.last_heartbeat.elapsed() >= Duration::from_millis(interval))
+    {
         state.last_heartbeat = Instant::now();
         let rec = reader.builder.heartbeat_record(state.restart.to_json());
         reader.emit(rec).await?;
@@ -504,7 +573,11 @@ async fn emit_truncate(
     reader.emit(rec).await
 }
 
-fn convert_row(schema: &TableSchema, row: &BinlogRow, reader: &Reader) -> Result<Row, types::TypeError> {
+fn convert_row(
+    schema: &TableSchema,
+    row: &BinlogRow,
+    reader: &Reader,
+) -> Result<Row, types::TypeError> {
     let mut out = Vec::with_capacity(schema.table.columns.len());
     for (i, col) in schema.table.columns.iter().enumerate() {
         let v = match row.as_ref(i) {
@@ -584,7 +657,12 @@ async fn handle_rows(
         let (before, after) = match item {
             Ok(pair) => pair,
             Err(e) => {
-                on_failure(reader, &format!("could not decode a row of {id}: {e}"), &state.file, start_pos)?;
+                on_failure(
+                    reader,
+                    &format!("could not decode a row of {id}: {e}"),
+                    &state.file,
+                    start_pos,
+                )?;
                 continue;
             }
         };
@@ -660,7 +738,9 @@ async fn handle_rows(
                 _ => false,
             };
         if key_changed {
-            let (Some(b), Some(a)) = (&before, &after) else { continue };
+            let (Some(b), Some(a)) = (&before, &after) else {
+                continue;
+            };
             let tx = tx_block(state);
             let mut del = reader.builder.change_record(
                 &schema,
@@ -672,7 +752,11 @@ async fn handle_rows(
                 tx.as_ref(),
                 json.clone(),
             );
-            del.headers.push(key_header("__debezium.newkey", schema.key_schema.clone(), schema.key(a)));
+            del.headers.push(key_header(
+                "__debezium.newkey",
+                schema.key_schema.clone(),
+                schema.key(a),
+            ));
             let tomb = reader.builder.tombstone(&del);
             reader.emit(del).await?;
             if reader.config.tombstones_on_delete {
@@ -689,7 +773,11 @@ async fn handle_rows(
                 tx.as_ref(),
                 json,
             );
-            create.headers.push(key_header("__debezium.oldkey", schema.key_schema.clone(), schema.key(b)));
+            create.headers.push(key_header(
+                "__debezium.oldkey",
+                schema.key_schema.clone(),
+                schema.key(b),
+            ));
             reader.emit(create).await?;
             continue;
         }
@@ -714,4 +802,20 @@ async fn handle_rows(
     }
     let _ = Arc::strong_count(&schema);
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_lose_trailing_checksum_bytes() {
+        assert_eq!(clean_file_name("mysql-bin.000001"), "mysql-bin.000001");
+        let mut raw = b"mysql-bin.000001".to_vec();
+        raw.extend([0xe8, b'r', 0x9c, b'1']);
+        assert_eq!(
+            clean_file_name(&String::from_utf8_lossy(&raw)),
+            "mysql-bin.000001"
+        );
+    }
 }
