@@ -245,8 +245,59 @@ pub struct MySqlConfig {
     pub transaction_topic: String,
     /// `message.key.columns`: (table regex `db.table`, key columns).
     pub message_key_columns: Vec<(JavaRegex, Vec<String>)>,
+    pub incremental_chunk_size: usize,
+    /// `column.mask.with.<N>.chars` / `column.truncate.to.<N>.chars`, in config order.
+    pub column_mappers: Vec<(ColumnMapper, RegexList)>,
     /// Legacy keys that were translated, for start-up warnings.
     pub warnings: Vec<String>,
+}
+
+/// A column-level value mapper (debezium.md §2.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnMapper {
+    /// String values replaced by N `*` characters.
+    Mask(usize),
+    /// String values cut to at most N characters.
+    Truncate(usize),
+}
+
+impl ColumnMapper {
+    pub fn apply(self, s: &str) -> String {
+        match self {
+            ColumnMapper::Mask(n) => "*".repeat(n),
+            ColumnMapper::Truncate(n) => s.chars().take(n).collect(),
+        }
+    }
+}
+
+/// Finds `column.mask.with.<N>.chars` and `column.truncate.to.<N>.chars` keys.
+fn column_mappers(config: &ConfigMap) -> Result<Vec<(ColumnMapper, RegexList)>, ConnectorError> {
+    let mut out = Vec::new();
+    for (key, value) in config {
+        let (kind, rest) = if let Some(r) = key.strip_prefix("column.mask.with.") {
+            ("mask", r)
+        } else if let Some(r) = key.strip_prefix("column.truncate.to.") {
+            ("truncate", r)
+        } else {
+            continue;
+        };
+        let Some(n) = rest
+            .strip_suffix(".chars")
+            .and_then(|n| n.parse::<usize>().ok())
+        else {
+            return Err(ConnectorError::config(
+                key,
+                format!("Invalid configuration key {key}: expected column.mask.with.<N>.chars or column.truncate.to.<N>.chars with a non-negative number N"),
+            ));
+        };
+        let mapper = if kind == "mask" {
+            ColumnMapper::Mask(n)
+        } else {
+            ColumnMapper::Truncate(n)
+        };
+        out.push((mapper, RegexList::parse(key, Some(value))?));
+    }
+    Ok(out)
 }
 
 /// Legacy (pre-2.0) names users still paste, and their current names.
@@ -433,6 +484,7 @@ pub fn config_def(flavor: Flavor) -> ConfigDef {
         .define(g(k("topic.delimiter", String, Default::Value("."), Low, "Specify the delimiter for topic name."), "Topics"))
         .define(g(k("topic.transaction", String, Default::Value("transaction"), Low, "The name of the transaction metadata topic (after the prefix)."), "Topics"))
         .define(g(k("signal.data.collection", String, Default::Null, Low, "The name of the data collection that is used to send signals/commands to Debezium (db.table)."), "Signals"))
+        .define(g(k("incremental.snapshot.chunk.size", Int, Default::Value("1024"), Medium, "The maximum size of chunk (number of documents/rows) for incremental snapshotting").validator(Validator::AtLeast(1)), "Signals"))
         .define(g(k("max.batch.size", Int, Default::Value("2048"), Medium, "Maximum size of each batch of source records.").validator(Validator::AtLeast(1)), "Performance"))
         .define(g(k("max.queue.size", Int, Default::Value("8192"), Medium, "Maximum size of the queue for change events read from the database log but not yet recorded or forwarded.").validator(Validator::AtLeast(1)), "Performance"))
         .define(g(k("poll.interval.ms", Long, Default::Value("500"), Medium, "Time to wait for new change events to appear after receiving no events, given in milliseconds.").validator(Validator::AtLeast(1)), "Performance"))
@@ -625,6 +677,8 @@ impl MySqlConfig {
             topic_delimiter: s("topic.delimiter").unwrap_or_else(|| ".".into()),
             transaction_topic: s("topic.transaction").unwrap_or_else(|| "transaction".into()),
             message_key_columns,
+            column_mappers: column_mappers(&config)?,
+            incremental_chunk_size: i("incremental.snapshot.chunk.size").max(1) as usize,
             warnings,
         })
     }
@@ -656,6 +710,15 @@ impl MySqlConfig {
             .iter()
             .find(|(re, _)| re.matches(&name))
             .map(|(_, cols)| cols.as_slice())
+    }
+
+    /// The mapper configured for a column (`db.table.column`), if any.
+    pub fn column_mapper(&self, id: &TableId, column: &str) -> Option<ColumnMapper> {
+        let name = format!("{}.{}.{}", id.db, id.table, column);
+        self.column_mappers
+            .iter()
+            .find(|(_, re)| re.any_match(&name))
+            .map(|(m, _)| *m)
     }
 
     pub fn skips(&self, op: char) -> bool {
@@ -799,6 +862,29 @@ mod tests {
         assert!(c.filters.table_included(&TableId::new("other", "t1")));
         assert!(!c.filters.table_included(&TableId::new("other", "t10")));
         assert_eq!(split_escaped_commas("a\\,b,c"), vec!["a,b", "c"]);
+    }
+
+    #[test]
+    fn column_mappers_mask_and_truncate() {
+        let mut m = base();
+        m.insert(
+            "column.mask.with.3.chars".into(),
+            "inventory\\.customers\\.email".into(),
+        );
+        m.insert(
+            "column.truncate.to.2.chars".into(),
+            "inventory\\.customers\\.name".into(),
+        );
+        let c = MySqlConfig::parse(Flavor::MySql, &m).unwrap();
+        let id = TableId::new("inventory", "customers");
+        assert_eq!(c.column_mapper(&id, "email").unwrap().apply("a@b.c"), "***");
+        assert_eq!(
+            c.column_mapper(&id, "name").unwrap().apply("홍길동"),
+            "홍길"
+        );
+        assert!(c.column_mapper(&id, "id").is_none());
+        m.insert("column.mask.with.x.chars".into(), "a".into());
+        assert!(MySqlConfig::parse(Flavor::MySql, &m).is_err());
     }
 
     #[test]

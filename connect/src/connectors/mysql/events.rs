@@ -144,6 +144,8 @@ pub struct TableSchema {
     pub column_schemas: Vec<SchemaRef>,
     /// The table definition the schemas were built from.
     pub table: Table,
+    /// Column mappers (mask / truncate) by column index.
+    mappers: Vec<Option<super::config::ColumnMapper>>,
 }
 
 /// One row image, already converted: one Value per table column (None when the column was not
@@ -227,6 +229,11 @@ impl TableSchema {
             key_columns,
             value_columns,
             column_schemas,
+            mappers: table
+                .columns
+                .iter()
+                .map(|c| config.column_mapper(&table.id, &c.name))
+                .collect(),
             table: table.clone(),
         })
     }
@@ -234,6 +241,14 @@ impl TableSchema {
     /// Whether column `i` is part of the events (known type).
     pub fn converts(&self, i: usize) -> bool {
         self.key_columns.contains(&i) || self.value_columns.iter().any(|(c, _)| *c == i)
+    }
+
+    /// Applies the column's mask / truncate mapper to a converted value.
+    pub fn map_value(&self, i: usize, v: Value) -> Value {
+        match (self.mappers.get(i).copied().flatten(), v) {
+            (Some(m), Value::String(s)) => Value::String(m.apply(&s)),
+            (_, v) => v,
+        }
     }
 
     pub fn key(&self, row: &Row) -> Value {

@@ -12,6 +12,7 @@ pub mod events;
 pub mod gtid;
 pub mod history;
 pub mod history_json;
+pub mod incremental;
 pub mod model;
 pub mod offsets;
 pub mod reader;

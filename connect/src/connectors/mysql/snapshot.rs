@@ -282,7 +282,7 @@ pub async fn run(
                         continue;
                     }
                     let v = types::convert_text(col, &schema.column_schemas[i], raw, &config.modes);
-                    values.push(value_or_null(id, v));
+                    values.push(schema.map_value(i, value_or_null(id, v)));
                 }
                 if let Some(prev) = held.take() {
                     let last_in_table = !Arc::ptr_eq(&prev.schema, &schema);

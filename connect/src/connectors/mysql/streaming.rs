@@ -21,6 +21,7 @@ use super::events::{
     key_header, value_or_null, Op, Row, SnapshotMarker, SourcePosition, TableSchema, TxBlock,
 };
 use super::gtid::{format_uuid, GtidSet, MariaGtid};
+use super::incremental::Incremental;
 use super::model::TableId;
 use super::offsets::BinlogOffset;
 use super::reader::{connect, db_error, Reader};
@@ -75,6 +76,7 @@ struct State {
     thread: Option<i64>,
     query: Option<String>,
     last_heartbeat: Instant,
+    incremental: Incremental,
 }
 
 impl State {
@@ -117,6 +119,7 @@ pub async fn run(
         thread: None,
         query: None,
         last_heartbeat: Instant::now(),
+        incremental: Incremental::new(reader.config.incremental_chunk_size),
     };
     let mut failures = 0u32;
     loop {
@@ -581,9 +584,12 @@ fn convert_row(
     let mut out = Vec::with_capacity(schema.table.columns.len());
     for (i, col) in schema.table.columns.iter().enumerate() {
         let v = match row.as_ref(i) {
-            Some(v) if schema.converts(i) => value_or_null(
-                &schema.id,
-                types::convert_binlog(col, &schema.column_schemas[i], v, &reader.config.modes),
+            Some(v) if schema.converts(i) => schema.map_value(
+                i,
+                value_or_null(
+                    &schema.id,
+                    types::convert_binlog(col, &schema.column_schemas[i], v, &reader.config.modes),
+                ),
             ),
             _ => Value::Null,
         };
@@ -688,6 +694,31 @@ async fn handle_rows(
                 continue;
             }
         };
+        let signal_pos = SourcePosition {
+            ts_ms,
+            db: id.db.clone(),
+            table: Some(id.table.clone()),
+            server_id: server_id as i64,
+            gtid: state.txn.as_ref().and_then(|t| t.gtid.clone()),
+            file: state.file.clone(),
+            pos: start_pos as i64,
+            row: i as i32,
+            thread: state.thread,
+            query: None,
+        };
+        let here = txn_offset(state, event_index, i, server_id);
+        state
+            .incremental
+            .on_row(
+                reader,
+                id,
+                op,
+                before.as_ref(),
+                after.as_ref(),
+                &signal_pos,
+                &here,
+            )
+            .await?;
         let (event, row) = if i + 1 == n {
             (event_index + 1, 0)
         } else {
