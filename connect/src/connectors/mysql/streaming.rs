@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use mysql_async::binlog::events::{EventData, RowsEventData};
+use mysql_async::binlog::events::{Event, EventData, RowsEventData, TableMapEvent};
 use mysql_async::binlog::row::BinlogRow;
 use mysql_async::prelude::Queryable;
 use mysql_async::BinlogStreamRequest;
@@ -80,6 +80,39 @@ struct State {
 }
 
 impl State {
+    fn new(start: BinlogOffset, mariadb: bool, chunk_size: usize) -> State {
+        State {
+            mariadb,
+            file: start.file.clone(),
+            gtids: start
+                .gtids
+                .as_deref()
+                .map(|g| GtidSet::parse(g, mariadb))
+                .unwrap_or_else(|| GtidSet::empty(mariadb)),
+            restart: start,
+            txn: None,
+            pending: None,
+            skip_events: 0,
+            skip_rows: 0,
+            thread: None,
+            query: None,
+            last_heartbeat: Instant::now(),
+            incremental: Incremental::new(chunk_size),
+        }
+    }
+
+    /// Prepares for reading from `restart` (skip counters of a partly emitted transaction).
+    fn resume(&mut self) {
+        self.txn = None;
+        self.pending = None;
+        self.skip_events = self.restart.event;
+        self.skip_rows = self.restart.row;
+        self.file = self.restart.file.clone();
+        if let Some(g) = &self.restart.gtids {
+            self.gtids = GtidSet::parse(g, self.mariadb);
+        }
+    }
+
     fn gtid_add(&mut self, add: GtidAdd) {
         match add {
             GtidAdd::MySql(sid, gno) => self.gtids.add_mysql(&format_uuid(&sid), gno),
@@ -103,24 +136,7 @@ pub async fn run(
     start: BinlogOffset,
     mariadb: bool,
 ) -> Result<(), ConnectorError> {
-    let mut state = State {
-        mariadb,
-        file: start.file.clone(),
-        gtids: start
-            .gtids
-            .as_deref()
-            .map(|g| GtidSet::parse(g, mariadb))
-            .unwrap_or_else(|| GtidSet::empty(mariadb)),
-        restart: start,
-        txn: None,
-        pending: None,
-        skip_events: 0,
-        skip_rows: 0,
-        thread: None,
-        query: None,
-        last_heartbeat: Instant::now(),
-        incremental: Incremental::new(reader.config.incremental_chunk_size),
-    };
+    let mut state = State::new(start, mariadb, reader.config.incremental_chunk_size);
     let mut failures = 0u32;
     loop {
         match stream_once(reader, &mut state).await {
@@ -156,14 +172,7 @@ async fn stream_once(reader: &mut Reader, state: &mut State) -> Result<(), Conne
     }
     // Resume at the restart point: re-read a partly emitted transaction from its start and skip
     // what was already handed over.
-    state.txn = None;
-    state.pending = None;
-    state.skip_events = state.restart.event;
-    state.skip_rows = state.restart.row;
-    state.file = state.restart.file.clone();
-    if let Some(g) = &state.restart.gtids {
-        state.gtids = GtidSet::parse(g, state.mariadb);
-    }
+    state.resume();
     let file = state.restart.file.clone();
     let request = BinlogStreamRequest::new(config.server_id)
         .with_filename(file.as_bytes())
@@ -212,197 +221,7 @@ async fn stream_once(reader: &mut Reader, state: &mut State) -> Result<(), Conne
             Ok(Some(Ok(ev))) => ev,
         };
         last_event = Instant::now();
-        let header = event.header();
-        let kind = header.event_type_raw();
-        let log_pos = header.log_pos() as u64;
-        let start_pos = log_pos.saturating_sub(header.event_size() as u64);
-        let ts_ms = header.timestamp() as i64 * 1000;
-        let server_id = header.server_id();
-
-        // Restart skipping: events after the transaction start that were already emitted.
-        let in_txn = state.txn.is_some();
-        let starts_txn =
-            matches!(kind, GTID_EVENT | MARIADB_GTID_EVENT) || (kind == QUERY_EVENT && !in_txn);
-        if let Some(t) = state.txn.as_mut() {
-            if !starts_txn && t.events < state.skip_events {
-                t.events += 1;
-                continue;
-            }
-        }
-
-        match kind {
-            ROTATE_EVENT => {
-                if let Ok(Some(EventData::RotateEvent(r))) = event.read_data() {
-                    // The fake rotate the server sends first arrives before the format
-                    // description, so its name may still carry the checksum bytes; it only
-                    // repeats the file that was asked for.
-                    let fake = header.timestamp() == 0 || log_pos == 0;
-                    if fake && !state.file.is_empty() {
-                        continue;
-                    }
-                    state.file = clean_file_name(&r.name());
-                    if state.txn.is_none() {
-                        state.restart.file = state.file.clone();
-                        state.restart.pos = r.position();
-                        state.restart.event = 0;
-                        state.restart.row = 0;
-                    }
-                }
-            }
-            GTID_EVENT => {
-                if let Ok(Some(EventData::GtidEvent(g))) = event.read_data() {
-                    let sid = g.sid();
-                    let text = format!("{}:{}", format_uuid(&sid), g.gno());
-                    state.pending = Some((start_pos, text, GtidAdd::MySql(sid, g.gno())));
-                }
-            }
-            MARIADB_GTID_EVENT => {
-                if let Some(g) = MariaGtid::parse(event.data()) {
-                    let text = format!("{}-{}-{}", g.domain, server_id, g.seq);
-                    let add = GtidAdd::MariaDb(g.domain, server_id, g.seq);
-                    if g.standalone() {
-                        state.pending = Some((start_pos, text, add));
-                    } else {
-                        begin_txn(reader, state, start_pos, Some((text, add)), ts_ms).await?;
-                    }
-                }
-            }
-            QUERY_EVENT => {
-                let Ok(Some(EventData::QueryEvent(q))) = event.read_data() else {
-                    continue;
-                };
-                let sql = q.query().trim().to_string();
-                let upper = sql.to_ascii_uppercase();
-                if upper == "BEGIN" || upper.starts_with("XA START") {
-                    state.thread = Some(q.thread_id() as i64);
-                    if state.txn.is_none() {
-                        let (pos, gtid) = match state.pending.take() {
-                            Some((p, text, add)) => (p, Some((text, add))),
-                            None => (start_pos, None),
-                        };
-                        begin_txn(reader, state, pos, gtid, ts_ms).await?;
-                    }
-                } else if upper == "COMMIT"
-                    || upper.starts_with("XA END")
-                    || upper.starts_with("XA COMMIT")
-                {
-                    commit(reader, state, log_pos, ts_ms, server_id).await?;
-                } else if upper == "ROLLBACK" {
-                    // Nothing of a rolled-back transaction reached the binlog as rows.
-                    commit(reader, state, log_pos, ts_ms, server_id).await?;
-                } else {
-                    let db = q.schema().to_string();
-                    let gtid_text = state.pending.as_ref().map(|(_, t, _)| t.clone());
-                    // The DDL's own position: after this event.
-                    if let Some((_, _, add)) = state.pending.take() {
-                        state.gtid_add(add);
-                    }
-                    let offset = BinlogOffset {
-                        ts_sec: ts_ms / 1000,
-                        file: state.file.clone(),
-                        pos: log_pos,
-                        gtids: state.gtids_text(),
-                        event: 0,
-                        row: 0,
-                        server_id,
-                        snapshot: None,
-                    };
-                    let pos = SourcePosition {
-                        ts_ms,
-                        db: db.clone(),
-                        table: None,
-                        server_id: server_id as i64,
-                        gtid: gtid_text,
-                        file: state.file.clone(),
-                        pos: start_pos as i64,
-                        row: 0,
-                        thread: Some(q.thread_id() as i64),
-                        query: None,
-                    };
-                    let current_db = if db.is_empty() {
-                        None
-                    } else {
-                        Some(db.as_str())
-                    };
-                    let truncated = reader
-                        .apply_ddl(
-                            &sql,
-                            current_db,
-                            &pos,
-                            SnapshotMarker::Streaming,
-                            &offset,
-                            ts_ms,
-                        )
-                        .await?;
-                    for id in truncated {
-                        emit_truncate(reader, &id, &pos, &offset).await?;
-                    }
-                    if state.txn.is_none() {
-                        state.restart = offset;
-                    }
-                }
-            }
-            XID_EVENT => commit(reader, state, log_pos, ts_ms, server_id).await?,
-            ANNOTATE_ROWS_EVENT if reader.config.include_query => {
-                state.query = Some(String::from_utf8_lossy(event.data()).into_owned());
-            }
-            ROWS_QUERY_EVENT if reader.config.include_query => {
-                if let Ok(Some(EventData::RowsQueryEvent(q))) = event.read_data() {
-                    state.query = Some(q.query().into_owned());
-                }
-            }
-            HEARTBEAT_EVENT => maybe_heartbeat(reader, state, true).await?,
-            23..=25 | 30..=32 => {
-                let Ok(Some(EventData::RowsEvent(rows))) = event.read_data() else {
-                    let e = "could not decode a rows event";
-                    on_failure(reader, e, &state.file, start_pos)?;
-                    continue;
-                };
-                let Some(tme) = stream.get_tme(rows.table_id()) else {
-                    on_failure(
-                        reader,
-                        "a rows event without its TABLE_MAP",
-                        &state.file,
-                        start_pos,
-                    )?;
-                    continue;
-                };
-                let id = TableId::new(
-                    tme.database_name().to_string(),
-                    tme.table_name().to_string(),
-                );
-                let tme_columns = tme.columns_count() as usize;
-                let handled = handle_rows(
-                    reader,
-                    state,
-                    &id,
-                    &rows,
-                    tme,
-                    tme_columns,
-                    start_pos,
-                    ts_ms,
-                    server_id,
-                )
-                .await?;
-                let _ = handled;
-            }
-            _ => {}
-        }
-        // Count handled events inside a transaction (the skip counter of the offsets).
-        if let Some(t) = state.txn.as_mut() {
-            if !starts_txn || t.start_pos != start_pos {
-                t.events += 1;
-            }
-        }
-        if state.txn.is_none() && log_pos > 0 && kind != ROTATE_EVENT && state.pending.is_none() {
-            // Outside transactions the next event is the restart point.
-            state.restart.file = state.file.clone();
-            state.restart.pos = log_pos;
-            state.restart.event = 0;
-            state.restart.row = 0;
-            state.restart.gtids = state.gtids_text();
-        }
-        maybe_heartbeat(reader, state, false).await?;
+        handle_event(reader, state, &event, &stream).await?;
     }
 }
 
@@ -419,6 +238,225 @@ fn clean_file_name(name: &str) -> String {
         .chars()
         .take_while(|c| valid(*c))
         .collect()
+}
+
+/// Where the TABLE_MAP events seen so far are kept (the binlog stream's reader).
+pub trait TableMaps {
+    fn table_map(&self, table_id: u64) -> Option<&TableMapEvent<'static>>;
+}
+
+impl TableMaps for mysql_async::BinlogStream {
+    fn table_map(&self, table_id: u64) -> Option<&TableMapEvent<'static>> {
+        self.get_tme(table_id)
+    }
+}
+
+impl TableMaps for mysql_common::binlog::EventStreamReader {
+    fn table_map(&self, table_id: u64) -> Option<&TableMapEvent<'static>> {
+        self.get_tme(table_id)
+    }
+}
+
+/// Handles one binlog event. `tme_of` finds the TABLE_MAP of a table id (the stream reader keeps
+/// them).
+async fn handle_event(
+    reader: &mut Reader,
+    state: &mut State,
+    event: &Event,
+    maps: &(impl TableMaps + Sync),
+) -> Result<(), ConnectorError> {
+    let header = event.header();
+    let kind = header.event_type_raw();
+    let log_pos = header.log_pos() as u64;
+    let start_pos = log_pos.saturating_sub(header.event_size() as u64);
+    let ts_ms = header.timestamp() as i64 * 1000;
+    let server_id = header.server_id();
+
+    // Restart skipping: events after the transaction start that were already emitted.
+    let in_txn = state.txn.is_some();
+    let starts_txn =
+        matches!(kind, GTID_EVENT | MARIADB_GTID_EVENT) || (kind == QUERY_EVENT && !in_txn);
+    if let Some(t) = state.txn.as_mut() {
+        if !starts_txn && t.events < state.skip_events {
+            t.events += 1;
+            return Ok(());
+        }
+    }
+
+    match kind {
+        ROTATE_EVENT => {
+            if let Ok(Some(EventData::RotateEvent(r))) = event.read_data() {
+                // The fake rotate the server sends first arrives before the format
+                // description, so its name may still carry the checksum bytes; it only
+                // repeats the file that was asked for.
+                let fake = header.timestamp() == 0 || log_pos == 0;
+                if fake && !state.file.is_empty() {
+                    return Ok(());
+                }
+                state.file = clean_file_name(&r.name());
+                if state.txn.is_none() {
+                    state.restart.file = state.file.clone();
+                    state.restart.pos = r.position();
+                    state.restart.event = 0;
+                    state.restart.row = 0;
+                }
+            }
+        }
+        GTID_EVENT => {
+            if let Ok(Some(EventData::GtidEvent(g))) = event.read_data() {
+                let sid = g.sid();
+                let text = format!("{}:{}", format_uuid(&sid), g.gno());
+                state.pending = Some((start_pos, text, GtidAdd::MySql(sid, g.gno())));
+            }
+        }
+        MARIADB_GTID_EVENT => {
+            if let Some(g) = MariaGtid::parse(event.data()) {
+                let text = format!("{}-{}-{}", g.domain, server_id, g.seq);
+                let add = GtidAdd::MariaDb(g.domain, server_id, g.seq);
+                if g.standalone() {
+                    state.pending = Some((start_pos, text, add));
+                } else {
+                    begin_txn(reader, state, start_pos, Some((text, add)), ts_ms).await?;
+                }
+            }
+        }
+        QUERY_EVENT => {
+            let Ok(Some(EventData::QueryEvent(q))) = event.read_data() else {
+                return Ok(());
+            };
+            let sql = q.query().trim().to_string();
+            let upper = sql.to_ascii_uppercase();
+            if upper == "BEGIN" || upper.starts_with("XA START") {
+                state.thread = Some(q.thread_id() as i64);
+                if state.txn.is_none() {
+                    let (pos, gtid) = match state.pending.take() {
+                        Some((p, text, add)) => (p, Some((text, add))),
+                        None => (start_pos, None),
+                    };
+                    begin_txn(reader, state, pos, gtid, ts_ms).await?;
+                }
+            } else if upper == "COMMIT"
+                || upper.starts_with("XA END")
+                || upper.starts_with("XA COMMIT")
+            {
+                commit(reader, state, log_pos, ts_ms, server_id).await?;
+            } else if upper == "ROLLBACK" {
+                // Nothing of a rolled-back transaction reached the binlog as rows.
+                commit(reader, state, log_pos, ts_ms, server_id).await?;
+            } else {
+                let db = q.schema().to_string();
+                let gtid_text = state.pending.as_ref().map(|(_, t, _)| t.clone());
+                // The DDL's own position: after this event.
+                if let Some((_, _, add)) = state.pending.take() {
+                    state.gtid_add(add);
+                }
+                let offset = BinlogOffset {
+                    ts_sec: ts_ms / 1000,
+                    file: state.file.clone(),
+                    pos: log_pos,
+                    gtids: state.gtids_text(),
+                    event: 0,
+                    row: 0,
+                    server_id,
+                    snapshot: None,
+                };
+                let pos = SourcePosition {
+                    ts_ms,
+                    db: db.clone(),
+                    table: None,
+                    server_id: server_id as i64,
+                    gtid: gtid_text,
+                    file: state.file.clone(),
+                    pos: start_pos as i64,
+                    row: 0,
+                    thread: Some(q.thread_id() as i64),
+                    query: None,
+                };
+                let current_db = if db.is_empty() {
+                    None
+                } else {
+                    Some(db.as_str())
+                };
+                let truncated = reader
+                    .apply_ddl(
+                        &sql,
+                        current_db,
+                        &pos,
+                        SnapshotMarker::Streaming,
+                        &offset,
+                        ts_ms,
+                    )
+                    .await?;
+                for id in truncated {
+                    emit_truncate(reader, &id, &pos, &offset).await?;
+                }
+                if state.txn.is_none() {
+                    state.restart = offset;
+                }
+            }
+        }
+        XID_EVENT => commit(reader, state, log_pos, ts_ms, server_id).await?,
+        ANNOTATE_ROWS_EVENT if reader.config.include_query => {
+            state.query = Some(String::from_utf8_lossy(event.data()).into_owned());
+        }
+        ROWS_QUERY_EVENT if reader.config.include_query => {
+            if let Ok(Some(EventData::RowsQueryEvent(q))) = event.read_data() {
+                state.query = Some(q.query().into_owned());
+            }
+        }
+        HEARTBEAT_EVENT => maybe_heartbeat(reader, state, true).await?,
+        23..=25 | 30..=32 => {
+            let Ok(Some(EventData::RowsEvent(rows))) = event.read_data() else {
+                let e = "could not decode a rows event";
+                on_failure(reader, e, &state.file, start_pos)?;
+                return Ok(());
+            };
+            let Some(tme) = maps.table_map(rows.table_id()) else {
+                on_failure(
+                    reader,
+                    "a rows event without its TABLE_MAP",
+                    &state.file,
+                    start_pos,
+                )?;
+                return Ok(());
+            };
+            let id = TableId::new(
+                tme.database_name().to_string(),
+                tme.table_name().to_string(),
+            );
+            let tme_columns = tme.columns_count() as usize;
+            let handled = handle_rows(
+                reader,
+                state,
+                &id,
+                &rows,
+                tme,
+                tme_columns,
+                start_pos,
+                ts_ms,
+                server_id,
+            )
+            .await?;
+            let _ = handled;
+        }
+        _ => {}
+    }
+    // Count handled events inside a transaction (the skip counter of the offsets).
+    if let Some(t) = state.txn.as_mut() {
+        if !starts_txn || t.start_pos != start_pos {
+            t.events += 1;
+        }
+    }
+    if state.txn.is_none() && log_pos > 0 && kind != ROTATE_EVENT && state.pending.is_none() {
+        // Outside transactions the next event is the restart point.
+        state.restart.file = state.file.clone();
+        state.restart.pos = log_pos;
+        state.restart.event = 0;
+        state.restart.row = 0;
+        state.restart.gtids = state.gtids_text();
+    }
+    maybe_heartbeat(reader, state, false).await?;
+    Ok(())
 }
 
 fn on_failure(reader: &Reader, what: &str, file: &str, pos: u64) -> Result<(), ConnectorError> {
@@ -838,6 +876,287 @@ async fn handle_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::ConfigMap;
+    use crate::connectors::mysql::config::{Flavor, MySqlConfig};
+    use crate::connectors::mysql::history::SchemaHistory;
+    use crate::connectors::mysql::reader::Msg;
+    use crate::connectors::SourceRecord;
+    use crate::runtime::tests::fake_kafka::MemoryKafka;
+    use mysql_common::binlog::consts::BinlogVersion;
+    use mysql_common::binlog::events::{FormatDescriptionEvent, GtidEvent, QueryEvent, XidEvent};
+    use mysql_common::binlog::EventStreamReader;
+    use mysql_common::proto::MySerialize;
+    use tokio::sync::mpsc;
+
+    const SID: [u8; 16] = [
+        0x3e, 0x11, 0xfa, 0x47, 0x71, 0xca, 0x11, 0xe1, 0x9e, 0x33, 0xc8, 0x0a, 0xa9, 0x42, 0x95,
+        0x62,
+    ];
+    const UUID: &str = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
+
+    /// A MySQL 8 binlog written event by event: header + body, positions tracked.
+    struct Binlog {
+        pos: u32,
+        events: Vec<(u32, Vec<u8>)>,
+    }
+
+    impl Binlog {
+        fn new() -> Binlog {
+            let mut b = Binlog {
+                pos: 4,
+                events: Vec::new(),
+            };
+            let mut body = Vec::new();
+            FormatDescriptionEvent::new(BinlogVersion::Version4)
+                .with_server_version(b"8.0.36".to_vec())
+                .serialize(&mut body);
+            body.push(0); // checksum algorithm: off
+            body.extend([0u8; 4]); // the format description always carries a checksum
+            b.push(15, body);
+            b
+        }
+
+        /// Appends an event; returns its start position.
+        fn push(&mut self, kind: u8, body: Vec<u8>) -> u32 {
+            let start = self.pos;
+            let size = 19 + body.len() as u32;
+            let end = start + size;
+            let mut ev = Vec::new();
+            ev.extend(1_705_314_700u32.to_le_bytes());
+            ev.push(kind);
+            ev.extend(223_344u32.to_le_bytes());
+            ev.extend(size.to_le_bytes());
+            ev.extend(end.to_le_bytes());
+            ev.extend(0u16.to_le_bytes());
+            ev.extend(body);
+            self.events.push((start, ev));
+            self.pos = end;
+            start
+        }
+
+        fn gtid(&mut self, gno: u64) -> u32 {
+            let mut body = Vec::new();
+            GtidEvent::new(SID, gno).serialize(&mut body);
+            self.push(GTID_EVENT, body)
+        }
+
+        fn query(&mut self, sql: &str) -> u32 {
+            let mut body = Vec::new();
+            QueryEvent::new(Vec::new(), b"inventory".to_vec())
+                .with_thread_id(7)
+                .with_query(sql.as_bytes().to_vec())
+                .serialize(&mut body);
+            self.push(QUERY_EVENT, body)
+        }
+
+        /// TABLE_MAP for inventory.t (id INT, name VARCHAR(20) utf8mb4), table id 42.
+        fn table_map(&mut self) -> u32 {
+            let mut b = Vec::new();
+            b.extend(&42u64.to_le_bytes()[..6]);
+            b.extend(1u16.to_le_bytes());
+            for name in ["inventory", "t"] {
+                b.push(name.len() as u8);
+                b.extend(name.as_bytes());
+                b.push(0);
+            }
+            b.push(2); // columns
+            b.extend([3, 15]); // LONG, VARCHAR
+            b.push(2); // metadata length
+            b.extend(80u16.to_le_bytes()); // VARCHAR max bytes
+            b.push(0b10); // null bitmap: name nullable
+            self.push(19, b)
+        }
+
+        /// WRITE_ROWS v2 with (id, name) rows.
+        fn write_rows(&mut self, rows: &[(i32, &str)]) -> u32 {
+            let mut b = Vec::new();
+            b.extend(&42u64.to_le_bytes()[..6]);
+            b.extend(1u16.to_le_bytes()); // end of statement
+            b.extend(2u16.to_le_bytes()); // no extra data
+            b.push(2);
+            b.push(0b11);
+            for (id, name) in rows {
+                b.push(0);
+                b.extend(id.to_le_bytes());
+                b.push(name.len() as u8);
+                b.extend(name.as_bytes());
+            }
+            self.push(30, b)
+        }
+
+        fn xid(&mut self) -> u32 {
+            let mut body = Vec::new();
+            XidEvent { xid: 9 }.serialize(&mut body);
+            self.push(XID_EVENT, body)
+        }
+    }
+
+    fn reader() -> (Reader, mpsc::Receiver<Msg>) {
+        let mut m = ConfigMap::new();
+        for (k, v) in [
+            ("name", "c"),
+            ("database.hostname", "h"),
+            ("database.user", "u"),
+            ("database.server.id", "1"),
+            ("topic.prefix", "dbserver1"),
+            ("schema.history.internal.kafka.topic", "hist"),
+        ] {
+            m.insert(k.into(), v.into());
+        }
+        let cfg = Arc::new(MySqlConfig::parse(Flavor::MySql, &m).unwrap());
+        let kafka = Arc::new(MemoryKafka::new());
+        let (tx, rx) = mpsc::channel(100);
+        let mut r = Reader::new(cfg, SchemaHistory::new(kafka, "hist"), tx);
+        r.tables
+            .apply_ddl(
+                "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, name VARCHAR(20))",
+                Some("inventory"),
+            )
+            .unwrap();
+        (r, rx)
+    }
+
+    async fn replay(log: &Binlog, from: BinlogOffset) -> (Vec<SourceRecord>, State) {
+        let (mut reader, mut rx) = reader();
+        let mut state = State::new(from, false, 16);
+        state.resume();
+        let mut esr = EventStreamReader::new(BinlogVersion::Version4);
+        for (start, bytes) in &log.events {
+            let ev = esr.read(&bytes[..]).unwrap().unwrap();
+            // The stream starts at the restart position (the format description always comes).
+            if (*start as u64) < state.restart.pos && ev.header().event_type_raw() != 15 {
+                continue;
+            }
+            handle_event(&mut reader, &mut state, &ev, &esr)
+                .await
+                .unwrap();
+        }
+        drop(reader);
+        let mut out = Vec::new();
+        while let Ok(Msg::Record(r)) = rx.try_recv() {
+            out.push(*r);
+        }
+        (out, state)
+    }
+
+    fn source(r: &SourceRecord) -> &crate::data::Struct {
+        let Value::Struct(env) = &r.value else {
+            panic!("envelope")
+        };
+        let Some(Value::Struct(s)) = env.get("source") else {
+            panic!("source")
+        };
+        s
+    }
+
+    fn mysql_transaction() -> (Binlog, u32, u32) {
+        let mut log = Binlog::new();
+        let gtid_pos = log.gtid(5);
+        log.query("BEGIN");
+        log.table_map();
+        let rows_pos = log.write_rows(&[(1, "a"), (2, "b")]);
+        log.xid();
+        (log, gtid_pos, rows_pos)
+    }
+
+    #[tokio::test]
+    async fn mysql_gtid_transaction_gives_debezium_sources_and_offsets() {
+        let (log, gtid_pos, rows_pos) = mysql_transaction();
+        let start = BinlogOffset {
+            file: "mysql-bin.000003".into(),
+            pos: 4,
+            gtids: Some(format!("{UUID}:1-4")),
+            ..Default::default()
+        };
+        let (recs, state) = replay(&log, start).await;
+        assert_eq!(recs.len(), 2);
+        let s = source(&recs[0]);
+        assert_eq!(s.get("gtid"), Some(&Value::String(format!("{UUID}:5"))));
+        assert_eq!(s.get("thread"), Some(&Value::Int64(7)));
+        assert_eq!(s.get("server_id"), Some(&Value::Int64(223_344)));
+        assert_eq!(s.get("pos"), Some(&Value::Int64(rows_pos as i64)));
+        assert_eq!(s.get("row"), Some(&Value::Int32(0)));
+        assert_eq!(source(&recs[1]).get("row"), Some(&Value::Int32(1)));
+        let off = |i: usize| {
+            serde_json::Value::Object(recs[i].source_offset.clone().unwrap()).to_string()
+        };
+        assert_eq!(
+            off(0),
+            format!(
+                r#"{{"ts_sec":1705314700,"file":"mysql-bin.000003","pos":{gtid_pos},"gtids":"{UUID}:1-4","event":2,"row":1,"server_id":223344}}"#
+            )
+        );
+        assert_eq!(
+            off(1),
+            format!(
+                r#"{{"ts_sec":1705314700,"file":"mysql-bin.000003","pos":{gtid_pos},"gtids":"{UUID}:1-4","event":3,"server_id":223344}}"#
+            )
+        );
+        // After the XID: the next position, the GTID in the completed set.
+        assert_eq!(state.restart.pos, log.pos as u64);
+        assert_eq!(
+            state.restart.gtids.as_deref(),
+            Some(format!("{UUID}:1-5").as_str())
+        );
+        assert_eq!(state.restart.event, 0);
+    }
+
+    #[tokio::test]
+    async fn restart_mid_transaction_skips_what_was_emitted() {
+        let (log, _, _) = mysql_transaction();
+        let start = BinlogOffset {
+            file: "mysql-bin.000003".into(),
+            pos: 4,
+            gtids: Some(format!("{UUID}:1-4")),
+            ..Default::default()
+        };
+        let (all, _) = replay(&log, start).await;
+        // Resume from the first row's offset: only the second row comes again.
+        let first = BinlogOffset::from_json(all[0].source_offset.as_ref().unwrap()).unwrap();
+        let (again, state) = replay(&log, first).await;
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].key, all[1].key);
+        assert_eq!(
+            state.restart.gtids.as_deref(),
+            Some(format!("{UUID}:1-5").as_str())
+        );
+        // Resume from the last row's offset: nothing is emitted twice.
+        let last = BinlogOffset::from_json(all[1].source_offset.as_ref().unwrap()).unwrap();
+        let (none, _) = replay(&log, last).await;
+        assert!(none.is_empty(), "{none:?}");
+    }
+
+    #[tokio::test]
+    async fn ddl_in_a_query_event_changes_the_schema_for_later_rows() {
+        let mut log = Binlog::new();
+        log.gtid(5);
+        log.query("ALTER TABLE t ADD COLUMN extra INT NULL");
+        let (mut reader, _rx) = reader();
+        let mut state = State::new(
+            BinlogOffset {
+                file: "f.000001".into(),
+                pos: 4,
+                ..Default::default()
+            },
+            false,
+            16,
+        );
+        state.resume();
+        let mut esr = EventStreamReader::new(BinlogVersion::Version4);
+        for (_, bytes) in &log.events {
+            let ev = esr.read(&bytes[..]).unwrap().unwrap();
+            handle_event(&mut reader, &mut state, &ev, &esr)
+                .await
+                .unwrap();
+        }
+        let t = reader.tables.get(&TableId::new("inventory", "t")).unwrap();
+        assert_eq!(t.columns.len(), 3);
+        // The standalone DDL completed its GTID.
+        assert_eq!(
+            state.restart.gtids.as_deref(),
+            Some(format!("{UUID}:5").as_str())
+        );
+    }
 
     #[test]
     fn file_names_lose_trailing_checksum_bytes() {
