@@ -140,7 +140,7 @@ pub fn ddl_ignored(statement: &str) -> bool {
 }
 
 /// `(SET STATEMENT ...)?TRUNCATE TABLE ...`: exempt from the ddl filter (it becomes a data event).
-fn is_truncate_statement(statement: &str) -> bool {
+pub fn is_truncate_statement(statement: &str) -> bool {
     static TRUNCATE: OnceLock<Vec<fancy_regex::Regex>> = OnceLock::new();
     matches_any(
         TRUNCATE.get_or_init(|| compile_full_match(&[r"(SET STATEMENT .*)?TRUNCATE TABLE .*"])),

@@ -164,7 +164,8 @@ impl Reader {
         offset: &BinlogOffset,
         ts_ms: i64,
     ) -> Result<Vec<TableId>, ConnectorError> {
-        if ddl::ddl_ignored(sql) {
+        // TRUNCATE is in Debezium's DDL filter (no history record) but still becomes `op:t`.
+        if ddl::ddl_ignored(sql) && !ddl::is_truncate_statement(sql.trim()) {
             return Ok(Vec::new());
         }
         let results = match self.tables.apply_ddl(sql, current_db) {

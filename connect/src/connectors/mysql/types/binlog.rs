@@ -10,7 +10,7 @@ use mysql_common::Value as MyValue;
 
 use super::convert::{parse_decimal, Datum};
 use super::jsonb::try_render_jsonb;
-use super::kind::Kind;
+use super::kind::{IntWidth, Kind};
 use super::temporal::{LocalDate, LocalDateTime, NANOS_PER_SECOND};
 use super::TypeError;
 use crate::connectors::mysql::model::Column;
@@ -37,6 +37,14 @@ pub fn datum<'a>(
     };
     Ok(match (kind, v) {
         (_, MyValue::NULL) => Datum::Null,
+        // mysql_common reads a signed 3-byte integer without extending its sign.
+        (
+            Kind::Int {
+                width: IntWidth::Medium,
+                unsigned: false,
+            },
+            MyValue::Int(i),
+        ) => Datum::Int(i64::from(((*i as i32) << 8) >> 8)),
         // BIT(1): the binlog client hands over a BitSet whose bit 0 is the last byte's low bit.
         (Kind::Bit, MyValue::Bytes(b)) => Datum::Bool(b.last().is_some_and(|x| x & 1 == 1)),
         (Kind::Decimal { .. }, MyValue::Bytes(b)) => {

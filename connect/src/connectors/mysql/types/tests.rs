@@ -1171,3 +1171,14 @@ fn no_panics_on_random_binary_json() {
         }
     }
 }
+
+/// mysql_common hands over a signed MEDIUMINT without its sign (bytes `00 00 80` → 8388608).
+#[test]
+fn signed_mediumint_from_the_binlog_keeps_its_sign() {
+    let c = col("m", "MEDIUMINT");
+    assert_eq!(binlog_json(&c, My::Int(8_388_608)), "-8388608");
+    assert_eq!(binlog_json(&c, My::Int(0xFF_FFFF)), "-1");
+    assert_eq!(binlog_json(&c, My::Int(8_388_607)), "8388607");
+    let u = col("m", "MEDIUMINT UNSIGNED");
+    assert_eq!(binlog_json(&u, My::Int(0xFF_FFFF)), "16777215");
+}
