@@ -491,7 +491,7 @@ async fn plugins_validation_and_loggers() {
     let r = get(addr, "/connector-plugins").await;
     assert_eq!(
         r.body,
-        r#"[{"class":"org.apache.kafka.connect.file.FileStreamSinkConnector","type":"sink","version":"3.9.0"},{"class":"org.apache.kafka.connect.file.FileStreamSourceConnector","type":"source","version":"3.9.0"}]"#
+        r#"[{"class":"org.apache.kafka.connect.file.FileStreamSinkConnector","type":"sink","version":"3.9.0"},{"class":"io.debezium.connector.mariadb.MariaDbConnector","type":"source","version":"3.4.3.Final"},{"class":"io.debezium.connector.mysql.MySqlConnector","type":"source","version":"3.4.3.Final"},{"class":"org.apache.kafka.connect.file.FileStreamSourceConnector","type":"source","version":"3.9.0"}]"#
     );
     let r = get(addr, "/connector-plugins?connectorsOnly=false").await;
     let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();

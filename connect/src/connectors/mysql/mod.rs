@@ -135,6 +135,10 @@ impl SourceConnector for MySqlConnector {
     }
 }
 
+/// Upper bounds on records queued between the binlog reader and poll(), and per poll.
+const MAX_QUEUED: usize = 1024;
+const MAX_BATCH: usize = 256;
+
 pub struct MySqlSourceTask {
     flavor: Flavor,
     rx: Option<mpsc::Receiver<Msg>>,
@@ -172,8 +176,11 @@ impl SourceTask for MySqlSourceTask {
         let offset = context
             .offsets
             .offset(&offsets::partition(&cfg.topic_prefix));
-        let (tx, rx) = mpsc::channel(cfg.max_queue_size);
-        self.max_batch = cfg.max_batch_size;
+        // Records wait here as Connect values (several KB each with their schemas): the queue
+        // and the batch handed to the runtime are capped so a catch-up stays within a few tens
+        // of MB whatever max.queue.size / max.batch.size say.
+        let (tx, rx) = mpsc::channel(cfg.max_queue_size.min(MAX_QUEUED));
+        self.max_batch = cfg.max_batch_size.min(MAX_BATCH);
         self.poll_wait = Duration::from_millis(cfg.poll_interval_ms.clamp(1, 1000));
         let task_cfg = cfg.clone();
         self.handle = Some(tokio::spawn(async move {

@@ -732,31 +732,34 @@ async fn handle_rows(
                 continue;
             }
         };
-        let signal_pos = SourcePosition {
-            ts_ms,
-            db: id.db.clone(),
-            table: Some(id.table.clone()),
-            server_id: server_id as i64,
-            gtid: state.txn.as_ref().and_then(|t| t.gtid.clone()),
-            file: state.file.clone(),
-            pos: start_pos as i64,
-            row: i as i32,
-            thread: state.thread,
-            query: None,
-        };
-        let here = txn_offset(state, event_index, i, server_id);
-        state
-            .incremental
-            .on_row(
-                reader,
-                id,
-                op,
-                before.as_ref(),
-                after.as_ref(),
-                &signal_pos,
-                &here,
-            )
-            .await?;
+        // Signals and incremental-snapshot windows (only with a signal table).
+        if reader.config.filters.signal_table.is_some() {
+            let signal_pos = SourcePosition {
+                ts_ms,
+                db: id.db.clone(),
+                table: Some(id.table.clone()),
+                server_id: server_id as i64,
+                gtid: state.txn.as_ref().and_then(|t| t.gtid.clone()),
+                file: state.file.clone(),
+                pos: start_pos as i64,
+                row: i as i32,
+                thread: state.thread,
+                query: None,
+            };
+            let here = txn_offset(state, event_index, i, server_id);
+            state
+                .incremental
+                .on_row(
+                    reader,
+                    id,
+                    op,
+                    before.as_ref(),
+                    after.as_ref(),
+                    &signal_pos,
+                    &here,
+                )
+                .await?;
+        }
         let (event, row) = if i + 1 == n {
             (event_index + 1, 0)
         } else {

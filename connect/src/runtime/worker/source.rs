@@ -159,18 +159,27 @@ impl Runner {
         &self,
         record: &SourceRecord,
     ) -> Result<Option<(String, ProduceRecord)>, String> {
-        let transformed = match self.chain.apply(record.clone()) {
-            Ok(Some(r)) => r,
-            Ok(None) => return Ok(None),
-            Err((alias, e)) => {
-                let f = Failure {
-                    stage: Stage::Transformation,
-                    class: self.chain.class_of(&alias).unwrap_or(&alias).to_string(),
-                    error_class: DATA_EXCEPTION,
-                    message: e.to_string(),
-                };
-                self.errors.handle(f, Origin::Source(record)).await?;
-                return Ok(None);
+        // Without transforms the record is converted in place (no copy per record).
+        let owned;
+        let transformed: &SourceRecord = if self.chain.is_empty() {
+            record
+        } else {
+            match self.chain.apply(record.clone()) {
+                Ok(Some(r)) => {
+                    owned = r;
+                    &owned
+                }
+                Ok(None) => return Ok(None),
+                Err((alias, e)) => {
+                    let f = Failure {
+                        stage: Stage::Transformation,
+                        class: self.chain.class_of(&alias).unwrap_or(&alias).to_string(),
+                        error_class: DATA_EXCEPTION,
+                        message: e.to_string(),
+                    };
+                    self.errors.handle(f, Origin::Source(record)).await?;
+                    return Ok(None);
+                }
             }
         };
         let topic = transformed.topic.clone();
