@@ -30,9 +30,15 @@ impl Broker {
         let p = self
             .partition(topic, partition)
             .ok_or_else(|| InprocError::UnknownPartition(topic.to_string(), partition))?;
+        let size = batches.len();
         let (out, interval) = {
             let mut log = p.log.lock();
             let out = log.append(&mut batches, now_ms())?;
+            if !out.duplicate {
+                if let Some(t) = self.topic(topic) {
+                    t.metrics.produced(size, out.records);
+                }
+            }
             self.after_append(&p, &mut log);
             (out, log.config().interval_flush())
         };
@@ -70,6 +76,9 @@ impl Broker {
                     source: e,
                 })?;
                 sluice_storage::segment::trim_to_batches(&mut bytes);
+                if let Some(t) = self.topic(topic) {
+                    t.metrics.fetched(&bytes);
+                }
                 return Ok((Bytes::from(bytes), hw));
             }
             tokio::select! {
