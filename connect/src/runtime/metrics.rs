@@ -160,7 +160,7 @@ impl TaskMetricsSet {
     fn retain_connectors(&self, names: &[String]) {
         self.tasks
             .lock()
-            .retain(|id, _| names.iter().any(|n| *n == id.connector));
+            .retain(|id, _| names.contains(&id.connector));
     }
 
     fn snapshot(&self) -> Vec<(TaskId, Arc<TaskMetrics>)> {
