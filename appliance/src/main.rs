@@ -77,6 +77,13 @@ enum Command {
         /// Only check the broker (for `sluice broker`).
         #[arg(long)]
         broker_only: bool,
+        /// Check readiness (`GET /ready` answers 200) instead of liveness: on the Connect REST
+        /// address, or with --broker-only on the sluice.metrics.listener address (--metrics).
+        #[arg(long)]
+        ready: bool,
+        /// The broker's sluice.metrics.listener address (host:port), for --broker-only --ready.
+        #[arg(long = "metrics", default_value = "127.0.0.1:9404")]
+        metrics_addr: String,
     },
     /// Inspect a data directory.
     Storage {
@@ -145,9 +152,21 @@ fn main() -> ExitCode {
         broker,
         connect_addr,
         broker_only,
+        ready,
+        metrics_addr,
     }) = &cli.command
     {
-        return match health::check(broker, (!broker_only).then_some(connect_addr.as_str())) {
+        let result = if *ready {
+            let http = if *broker_only {
+                metrics_addr
+            } else {
+                connect_addr
+            };
+            health::check_ready(broker, http)
+        } else {
+            health::check(broker, (!broker_only).then_some(connect_addr.as_str()))
+        };
+        return match result {
             Ok(m) => {
                 println!("healthy: {m}");
                 ExitCode::SUCCESS
@@ -220,6 +239,13 @@ async fn run(args: BrokerArgs, mode: Mode) -> anyhow::Result<()> {
         startup_ms = started.elapsed().as_millis() as u64,
         "sluice broker ready"
     );
+    if let Some(addr) = running.metrics_addr {
+        tracing::info!(%addr, "broker metrics on http://{addr}/metrics and /ready");
+    }
+    // One scrape of the Connect REST port also covers the in-process broker.
+    let metrics = sluice_connect::runtime::metrics::global();
+    let b = running.broker.clone();
+    metrics.add_collector("broker", move |e| sluice_broker::metrics::render(&b, e));
     let kafka: std::sync::Arc<dyn sluice_connect::kafka::KafkaAccess> = std::sync::Arc::new(
         sluice_connect::kafka::embedded::EmbeddedKafka::new(running.broker.clone()),
     );
@@ -228,12 +254,19 @@ async fn run(args: BrokerArgs, mode: Mode) -> anyhow::Result<()> {
         Mode::All => {
             let cfg = sluice_connect::config::WorkerConfig::load(args.connect_config.as_deref())
                 .map_err(|e| anyhow::anyhow!("invalid Connect worker setting {e}"))?;
+            if let Some(dir) = &args.connectors_dir {
+                metrics.hold_ready(
+                    "connectors-dir",
+                    &format!("creating the connectors in {}", dir.display()),
+                );
+            }
             let h = sluice_connect::runtime::ConnectRuntime::start(cfg, kafka)
                 .await
                 .map_err(|e| anyhow::anyhow!("Connect runtime failed to start: {e}"))?;
             tracing::info!(rest = ?h.rest_addrs(), "connect runtime ready");
             if let Some(dir) = &args.connectors_dir {
                 connectors_dir::apply(&h.runtime().herder, dir).await?;
+                metrics.release_ready("connectors-dir");
             }
             Some(h)
         }
@@ -249,6 +282,7 @@ async fn run(args: BrokerArgs, mode: Mode) -> anyhow::Result<()> {
     };
     wait_for_signal().await;
     tracing::info!("shutting down");
+    metrics.hold_ready("shutdown", "Sluice is shutting down");
     if let Some(c) = connect {
         c.shutdown().await;
     }

@@ -27,12 +27,18 @@ impl Broker {
         partition: i32,
         mut batches: BytesMut,
     ) -> Result<AppendOutcome, InprocError> {
-        let p = self
-            .partition(topic, partition)
+        let t = self.topic(topic);
+        let p = t
+            .as_ref()
+            .and_then(|t| t.partition(partition))
             .ok_or_else(|| InprocError::UnknownPartition(topic.to_string(), partition))?;
+        let size = batches.len();
         let (out, interval) = {
             let mut log = p.log.lock();
             let out = log.append(&mut batches, now_ms())?;
+            if let (false, Some(t)) = (out.duplicate, &t) {
+                t.metrics.produced(size, out.records);
+            }
             self.after_append(&p, &mut log);
             (out, log.config().interval_flush())
         };
@@ -53,8 +59,10 @@ impl Broker {
         max_bytes: usize,
         max_wait: Duration,
     ) -> Result<(Bytes, i64), InprocError> {
-        let p = self
-            .partition(topic, partition)
+        let t = self.topic(topic);
+        let p = t
+            .as_ref()
+            .and_then(|t| t.partition(partition))
             .ok_or_else(|| InprocError::UnknownPartition(topic.to_string(), partition))?;
         let mut rx = self.subscribe_appends();
         let deadline = tokio::time::Instant::now() + max_wait;
@@ -70,6 +78,9 @@ impl Broker {
                     source: e,
                 })?;
                 sluice_storage::segment::trim_to_batches(&mut bytes);
+                if let Some(t) = &t {
+                    t.metrics.fetched(&bytes);
+                }
                 return Ok((Bytes::from(bytes), hw));
             }
             tokio::select! {

@@ -5,6 +5,7 @@ pub mod api;
 pub mod config;
 pub mod group;
 pub mod inproc;
+pub mod metrics;
 pub mod server;
 pub mod state;
 
@@ -18,6 +19,9 @@ use std::time::Duration;
 pub struct Running {
     pub broker: Arc<Broker>,
     pub addrs: Vec<std::net::SocketAddr>,
+    /// The bound `sluice.metrics.listener` address, if configured.
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    metrics_target: Arc<metrics::http::Target>,
     shutdown: tokio::sync::watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -33,17 +37,53 @@ pub enum StartError {
     Bind(std::io::Error),
 }
 
-/// Opens storage, binds the listeners and starts serving.
+/// Opens storage, binds the listeners and starts serving. The metrics listener, when
+/// configured, is bound first so that `/ready` answers 503 while the logs load.
 pub async fn start(config: BrokerConfig) -> Result<Running, StartError> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let mut tasks = Vec::new();
+    let metrics_target = metrics::http::Target::new();
+    let mut metrics_addr = None;
+    if let Some(addr) = &config.metrics_listener {
+        let l = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+            StartError::Bind(std::io::Error::new(
+                e.kind(),
+                format!("cannot listen on {addr} (sluice.metrics.listener=http://{addr}): {e}"),
+            ))
+        })?;
+        metrics_addr = l.local_addr().ok();
+        tracing::info!(addr = ?metrics_addr, "metrics listener serving /metrics and /ready");
+        tasks.push(tokio::spawn(metrics::http::serve(
+            l,
+            metrics_target.clone(),
+            rx.clone(),
+        )));
+    }
+    let stop_early = |tasks: Vec<tokio::task::JoinHandle<()>>| {
+        let _ = tx.send(true);
+        for t in tasks {
+            t.abort();
+        }
+    };
     let dir = config.log_dir.display().to_string();
-    let broker = Broker::open(config).map_err(|source| StartError::Storage { dir, source })?;
-    let listeners = server::bind(&broker).await.map_err(StartError::Bind)?;
+    let broker = match Broker::open(config) {
+        Ok(b) => b,
+        Err(source) => {
+            stop_early(tasks);
+            return Err(StartError::Storage { dir, source });
+        }
+    };
+    let listeners = match server::bind(&broker).await {
+        Ok(l) => l,
+        Err(e) => {
+            stop_early(tasks);
+            return Err(StartError::Bind(e));
+        }
+    };
     let addrs = listeners
         .iter()
         .filter_map(|l| l.local_addr().ok())
         .collect();
-    let (tx, rx) = tokio::sync::watch::channel(false);
-    let mut tasks = Vec::new();
     for l in listeners {
         tasks.push(tokio::spawn(server::serve(broker.clone(), l, rx.clone())));
     }
@@ -81,9 +121,12 @@ pub async fn start(config: BrokerConfig) -> Result<Running, StartError> {
             }
         }));
     }
+    metrics_target.set_broker(broker.clone());
     Ok(Running {
         broker,
         addrs,
+        metrics_addr,
+        metrics_target,
         shutdown: tx,
         tasks,
     })
@@ -92,6 +135,7 @@ pub async fn start(config: BrokerConfig) -> Result<Running, StartError> {
 impl Running {
     /// Stops accepting, then syncs logs and metadata.
     pub async fn shutdown(self) {
+        self.metrics_target.set_stopping();
         let _ = self.shutdown.send(true);
         for t in self.tasks {
             let _ = t.await;

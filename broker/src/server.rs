@@ -234,10 +234,14 @@ async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
                 body,
             }) => {
                 let correlation = header.correlation_id;
+                let started = std::time::Instant::now();
                 if let kafka_protocol::messages::RequestKind::Produce(req) = body {
                     let pending = api::produce::append(&broker, req, version);
+                    let b = broker.clone();
                     Some(Slot::Pending(tokio::spawn(async move {
-                        let resp = pending.finish().await?;
+                        let resp = pending.finish().await;
+                        b.metrics.request(api, started.elapsed());
+                        let resp = resp?;
                         let kind = kafka_protocol::messages::ResponseKind::Produce(resp);
                         match encode_response(api, version, correlation, &kind) {
                             Ok(b) => Some(b),
@@ -256,7 +260,9 @@ async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
                             .unwrap_or_default(),
                         host: format!("/{}", peer.ip()),
                     };
-                    match api::dispatch(&broker, body, version, &client).await {
+                    let answer = api::dispatch(&broker, body, version, &client).await;
+                    broker.metrics.request(api, started.elapsed());
+                    match answer {
                         Ok(Some(resp)) => match encode_response(api, version, correlation, &resp) {
                             Ok(b) => Some(Slot::Ready(b)),
                             Err(e) => {

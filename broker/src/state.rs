@@ -136,6 +136,8 @@ pub struct Topic {
     pub partitions: Vec<Arc<Partition>>,
     /// Topic-level overrides only.
     pub configs: BTreeMap<String, String>,
+    /// Traffic counters, carried over when the topic value is replaced.
+    pub metrics: Arc<crate::metrics::TopicMetrics>,
 }
 
 impl Topic {
@@ -161,6 +163,8 @@ pub struct Broker {
     data_tx: watch::Sender<u64>,
     admin: tokio::sync::Mutex<()>,
     pub started: Instant,
+    /// Request counters and latencies (per-topic counters live on each `Topic`).
+    pub metrics: crate::metrics::BrokerMetrics,
 }
 
 /// Kafka's topic name rule: 1-249 characters of [a-zA-Z0-9._-], not "." or "..".
@@ -230,6 +234,7 @@ impl Broker {
             data_tx,
             admin: tokio::sync::Mutex::new(()),
             started: Instant::now(),
+            metrics: crate::metrics::BrokerMetrics::default(),
         });
         for rec in meta.topics()? {
             let topic = broker.open_topic(&rec)?;
@@ -304,6 +309,7 @@ impl Broker {
             id: rec.id,
             partitions,
             configs: rec.configs.clone(),
+            metrics: Default::default(),
         })
     }
 
@@ -411,6 +417,7 @@ impl Broker {
                 id: rec.id,
                 partitions: vec![],
                 configs: rec.configs,
+                metrics: Default::default(),
             }));
         }
         let topic = Arc::new(self.open_topic(&rec)?);
@@ -500,6 +507,7 @@ impl Broker {
             id: topic.id,
             partitions,
             configs: topic.configs.clone(),
+            metrics: topic.metrics.clone(),
         });
         self.topics.write().insert(name.into(), t);
         Ok(())
@@ -531,6 +539,7 @@ impl Broker {
             id: topic.id,
             partitions: topic.partitions.clone(),
             configs,
+            metrics: topic.metrics.clone(),
         });
         self.topics.write().insert(name.into(), t);
         Ok(())

@@ -11,10 +11,15 @@ use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, Partition
 use kafka_protocol::messages::{BrokerId, FetchRequest, FetchResponse};
 use sluice_storage::StorageError;
 
-use crate::state::Broker;
+use crate::state::{Broker, Topic};
 
-/// Reads everything the request asks for once. Returns the response and the bytes it carries.
-fn read_once(b: &Broker, req: &FetchRequest, version: i16) -> (FetchResponse, usize, bool) {
+/// Bytes read per topic by one pass, counted only for the pass whose answer is sent.
+type Sent = Vec<(Arc<Topic>, Bytes)>;
+
+/// Reads everything the request asks for once. Returns the response, the bytes it carries,
+/// whether a partition failed, and what each topic sent (for the traffic counters).
+fn read_once(b: &Broker, req: &FetchRequest, version: i16) -> (FetchResponse, usize, bool, Sent) {
+    let mut sent: Sent = Vec::new();
     let mut resp = FetchResponse::default();
     let mut total = 0usize;
     let mut any_error = false;
@@ -85,7 +90,13 @@ fn read_once(b: &Broker, req: &FetchRequest, version: i16) -> (FetchResponse, us
                     Ok(mut bytes) => {
                         sluice_storage::segment::trim_to_batches(&mut bytes);
                         total += bytes.len();
-                        pd.records = Some(Bytes::from(bytes));
+                        let bytes = Bytes::from(bytes);
+                        if let Some(t) = &topic {
+                            if !bytes.is_empty() {
+                                sent.push((t.clone(), bytes.clone()));
+                            }
+                        }
+                        pd.records = Some(bytes);
                     }
                     Err(e) => {
                         tracing::warn!(topic = %p.topic, partition = p.index, error = %e, "read failed");
@@ -109,7 +120,7 @@ fn read_once(b: &Broker, req: &FetchRequest, version: i16) -> (FetchResponse, us
         }
         resp.responses.push(tr);
     }
-    (resp, total, any_error)
+    (resp, total, any_error, sent)
 }
 
 pub async fn handle(b: &Arc<Broker>, req: FetchRequest, version: i16) -> FetchResponse {
@@ -120,25 +131,28 @@ pub async fn handle(b: &Arc<Broker>, req: FetchRequest, version: i16) -> FetchRe
     let min_bytes = req.min_bytes.max(0) as usize;
     loop {
         rx.borrow_and_update();
-        let (resp, bytes, error) = read_once(b, &req, version);
+        let (resp, bytes, error, sent) = read_once(b, &req, version);
         if bytes >= min_bytes
             || error
             || tokio::time::Instant::now() >= deadline
             || req.topics.is_empty() && wait.is_zero()
         {
-            return finish(resp);
+            return finish(resp, sent);
         }
         tokio::select! {
-            changed = rx.changed() => { if changed.is_err() { return finish(resp); } }
+            changed = rx.changed() => { if changed.is_err() { return finish(resp, sent); } }
             _ = tokio::time::sleep_until(deadline) => {
-                let (resp, _, _) = read_once(b, &req, version);
-                return finish(resp);
+                let (resp, _, _, sent) = read_once(b, &req, version);
+                return finish(resp, sent);
             }
         }
     }
 }
 
-fn finish(mut resp: FetchResponse) -> FetchResponse {
+fn finish(mut resp: FetchResponse, sent: Sent) -> FetchResponse {
+    for (t, bytes) in &sent {
+        t.metrics.fetched(bytes);
+    }
     resp.session_id = 0;
     resp
 }

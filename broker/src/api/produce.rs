@@ -75,9 +75,15 @@ pub fn append(b: &Arc<Broker>, req: ProduceRequest, version: i16) -> PendingProd
                 pr.error_code = E::InvalidTopicException.code();
             } else if let Some(p) = part {
                 let mut buf = BytesMut::from(pd.records.as_deref().unwrap_or(&[]));
+                let size = buf.len();
                 let mut log = p.log.lock();
                 match log.append(&mut buf, now) {
                     Ok(out) => {
+                        if !out.duplicate {
+                            if let Some(t) = &topic {
+                                t.metrics.produced(size, out.records);
+                            }
+                        }
                         pr.base_offset = out.base_offset;
                         pr.log_append_time_ms = out.log_append_time;
                         appended |= !out.duplicate;

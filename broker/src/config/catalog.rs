@@ -71,6 +71,7 @@ pub static BROKER_CONFIGS: &[BrokerDef] = &[
     b!("log.cleaner.backoff.ms", "15000", Long, "Pause between log cleaner passes."),
     b!("log.cleaner.dedupe.buffer.size", "16777216", Long, "Memory for the cleaner's key map (bounds keys cleaned per pass)."),
     b!("sluice.metadata.cache.bytes", "16777216", Long, "Cache size of the sled metadata store."),
+    b!("sluice.metrics.listener", "", String, null, "http://host:port serving Prometheus /metrics and /ready for the broker alone (e.g. http://0.0.0.0:9404); empty: off. With Connect, the REST port serves both."),
 ];
 
 pub fn broker_def(name: &str) -> Option<&'static BrokerDef> {

@@ -58,6 +58,8 @@ pub struct BrokerConfig {
     pub cleaner_enable: bool,
     pub cleaner_backoff_ms: u64,
     pub cleaner_dedupe_buffer_bytes: u64,
+    /// `sluice.metrics.listener` as a bind address (`host:port`); None: no broker metrics listener.
+    pub metrics_listener: Option<String>,
     /// Every key explicitly set (static configuration), after alias resolution.
     pub explicit: BTreeMap<String, String>,
 }
@@ -193,6 +195,15 @@ impl BrokerConfig {
             .unwrap_or("data")
             .trim()
             .to_string();
+        let metrics_listener = match get("sluice.metrics.listener").trim() {
+            "" => None,
+            v => Some(crate::metrics::http::parse_listener(v).map_err(|message| {
+                ConfigError::Invalid {
+                    key: "sluice.metrics.listener".into(),
+                    message,
+                }
+            })?),
+        };
         let cfg = BrokerConfig {
             node_id: num("node.id")? as i32,
             listeners: broker_listeners,
@@ -214,6 +225,7 @@ impl BrokerConfig {
             cleaner_enable: get("log.cleaner.enable").eq_ignore_ascii_case("true"),
             cleaner_backoff_ms: num("log.cleaner.backoff.ms")?.max(10) as u64,
             cleaner_dedupe_buffer_bytes: num("log.cleaner.dedupe.buffer.size")?.max(1 << 16) as u64,
+            metrics_listener,
             explicit: set,
         };
         Ok((cfg, warnings))
@@ -321,6 +333,19 @@ mod tests {
         assert_eq!(c.topic_default("retention.ms").as_deref(), Some("3600000"));
         assert_eq!(w.len(), 1);
         assert!(w[0].contains("no.such.key"));
+    }
+
+    #[test]
+    fn metrics_listener_is_off_by_default_and_validated() {
+        let (c, _) = cfg(&[]).unwrap();
+        assert_eq!(c.metrics_listener, None);
+        let (c, w) = cfg(&[("sluice.metrics.listener", "http://127.0.0.1:9404")]).unwrap();
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(c.metrics_listener.as_deref(), Some("127.0.0.1:9404"));
+        let e = cfg(&[("sluice.metrics.listener", "9404")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("sluice.metrics.listener"), "{e}");
     }
 
     #[test]

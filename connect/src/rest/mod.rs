@@ -5,6 +5,7 @@
 mod admin;
 mod connectors;
 pub mod error;
+mod ops;
 mod plugins;
 
 use std::time::Duration;
@@ -26,6 +27,8 @@ pub fn router(runtime: ConnectRuntime) -> Router {
     Router::new()
         .route("/", get(admin::server_info))
         .route("/health", get(admin::health))
+        .route("/metrics", get(ops::metrics))
+        .route("/ready", get(ops::ready))
         .route(
             "/connectors",
             get(connectors::list).post(connectors::create),

@@ -669,3 +669,105 @@ async fn seed_style_config_reaches_class_lookup() {
     );
     handle.shutdown().await;
 }
+
+/// The value of the sample line starting with `series` (name and labels exactly).
+fn sample(scrape: &str, series: &str) -> Option<i64> {
+    scrape
+        .lines()
+        .find_map(|l| l.strip_prefix(series).and_then(|v| v.strip_prefix(' ')))
+        .and_then(|v| v.parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_and_readiness() {
+    let (handle, addr, _k) = start().await;
+    let r = get(addr, "/ready").await;
+    assert_eq!((r.status, r.body.as_str()), (200, r#"{"status":"ready"}"#));
+    assert_eq!(r.header("content-type"), Some("application/json"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.txt");
+    let output = dir.path().join("out.txt");
+    std::fs::write(&input, "a\nb\nc\n").unwrap();
+    let src = format!(
+        r#"{{"name":"msrc","config":{{"connector.class":"FileStreamSource","file":"{}","topic":"mlines","value.converter":"org.apache.kafka.connect.storage.StringConverter"}}}}"#,
+        input.display()
+    );
+    assert_eq!(
+        http(addr, "POST", "/connectors", JSON, &src).await.status,
+        201
+    );
+    let sink = format!(
+        r#"{{"name":"msink","config":{{"connector.class":"FileStreamSink","file":"{}","topics":"mlines","value.converter":"org.apache.kafka.connect.storage.StringConverter"}}}}"#,
+        output.display()
+    );
+    assert_eq!(
+        http(addr, "POST", "/connectors", JSON, &sink).await.status,
+        201
+    );
+    let src_labels = r#"{connector="msrc",task="0",type="source"}"#;
+    let sink_labels = r#"{connector="msink",task="0",type="sink"}"#;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let body = loop {
+        let r = get(addr, "/metrics").await;
+        assert_eq!(r.status, 200);
+        assert_eq!(
+            r.header("content-type"),
+            Some("text/plain; version=0.0.4; charset=utf-8")
+        );
+        let done = sample(
+            &r.body,
+            &format!("sluice_connect_task_records_written_total{sink_labels}"),
+        ) == Some(3);
+        if done || tokio::time::Instant::now() > deadline {
+            break r.body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    for (series, want) in [
+        (format!("sluice_connect_task_records_polled_total{src_labels}"), 3),
+        (format!("sluice_connect_task_records_written_total{src_labels}"), 3),
+        (format!("sluice_connect_task_records_polled_total{sink_labels}"), 3),
+        (format!("sluice_connect_task_records_written_total{sink_labels}"), 3),
+        (
+            r#"sluice_connect_task_errors_total{connector="msrc",task="0",type="source",stage="VALUE_CONVERTER"}"#.to_string(),
+            0,
+        ),
+        (
+            r#"sluice_connect_task_state{connector="msrc",task="0",state="RUNNING"}"#.to_string(),
+            1,
+        ),
+        (
+            r#"sluice_connect_task_state{connector="msrc",task="0",state="FAILED"}"#.to_string(),
+            0,
+        ),
+        (
+            r#"sluice_connect_connector_state{connector="msink",state="RUNNING"}"#.to_string(),
+            1,
+        ),
+    ] {
+        assert_eq!(sample(&body, &series), Some(want), "{series} in\n{body}");
+    }
+    let age = sample(
+        &body,
+        &format!("sluice_connect_task_offset_commit_age_ms{src_labels}"),
+    );
+    assert!(matches!(age, Some(a) if a >= 0), "{body}");
+    assert_eq!(
+        body.matches("# TYPE sluice_connect_task_state gauge")
+            .count(),
+        1
+    );
+
+    // A readiness hold (the appliance's connectors directory) turns /ready to 503.
+    crate::runtime::metrics::global().hold_ready("rest-test", "applying connector files");
+    let r = get(addr, "/ready").await;
+    crate::runtime::metrics::global().release_ready("rest-test");
+    assert_eq!(r.status, 503);
+    assert_eq!(
+        r.body,
+        r#"{"status":"starting","reason":"applying connector files"}"#
+    );
+    assert_eq!(get(addr, "/ready").await.status, 200);
+    handle.shutdown().await;
+}

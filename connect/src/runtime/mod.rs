@@ -7,6 +7,7 @@ pub mod entities;
 pub mod error;
 pub mod herder;
 pub mod loggers;
+pub mod metrics;
 pub mod offset_store;
 pub mod plugins;
 pub mod standalone;
@@ -55,6 +56,8 @@ pub struct Shared {
     pub statuses: StatusStore,
     pub offsets: Arc<OffsetStore>,
     pub loggers: Loggers,
+    /// Per-task counters for `/metrics`.
+    pub task_metrics: metrics::TaskMetricsSet,
     ready: watch::Sender<bool>,
     shutdown: watch::Sender<bool>,
 }
@@ -66,6 +69,10 @@ impl Shared {
 
     pub fn is_ready(&self) -> bool {
         *self.ready.borrow()
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        *self.shutdown.borrow()
     }
 
     /// Resolves when the runtime is shutting down.
@@ -222,6 +229,7 @@ impl ConnectRuntime {
             statuses: StatusStore::new(),
             offsets: Arc::new(offsets),
             loggers: Loggers::new("INFO"),
+            task_metrics: Default::default(),
             ready: watch::channel(false).0,
             shutdown: watch::channel(false).0,
             config,

@@ -64,6 +64,7 @@ pub struct ErrorHandler {
     id: TaskId,
     kafka: Arc<dyn KafkaAccess>,
     dlq_ready: AtomicBool,
+    metrics: Option<Arc<crate::runtime::metrics::TaskMetrics>>,
 }
 
 pub const DATA_EXCEPTION: &str = "org.apache.kafka.connect.errors.DataException";
@@ -76,7 +77,14 @@ impl ErrorHandler {
             id,
             kafka,
             dlq_ready: AtomicBool::new(false),
+            metrics: None,
         }
+    }
+
+    /// Counts every handled failure in the task's `/metrics` errors by stage.
+    pub fn with_metrics(mut self, m: Arc<crate::runtime::metrics::TaskMetrics>) -> ErrorHandler {
+        self.metrics = Some(m);
+        self
     }
 
     pub fn tolerates_all(&self) -> bool {
@@ -86,6 +94,9 @@ impl ErrorHandler {
     /// Reports a failure. Ok(()) when tolerated (skip the record); Err(trace) when the task
     /// must fail ("Tolerance exceeded in error handler").
     pub async fn handle(&self, failure: Failure, origin: Origin<'_>) -> Result<(), String> {
+        if let Some(m) = &self.metrics {
+            m.error(failure.stage);
+        }
         if self.settings.log_enable {
             let record = match origin {
                 Origin::Consumed(r) => format!(

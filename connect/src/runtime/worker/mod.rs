@@ -56,6 +56,8 @@ pub(crate) struct TaskContext {
     pub id: TaskId,
     pub spec: TaskSpec,
     pub control: watch::Receiver<TaskControl>,
+    /// This task's `/metrics` counters.
+    pub metrics: Arc<super::metrics::TaskMetrics>,
 }
 
 impl TaskContext {
@@ -133,11 +135,16 @@ pub(crate) fn spawn(
     initial: TaskControl,
 ) -> TaskHandle {
     let (tx, rx) = watch::channel(initial);
+    let kind = match spec.plugin.factory {
+        PluginFactory::Source { .. } => "source",
+        PluginFactory::Sink { .. } => "sink",
+    };
     let ctx = TaskContext {
         shared: shared.clone(),
         id: id.clone(),
         spec: spec.clone(),
         control: rx,
+        metrics: shared.task_metrics.register(&id, kind),
     };
     let span = tracing::info_span!("task", id = %id);
     let inner = tokio::spawn(

@@ -52,7 +52,8 @@ pub(crate) async fn run(ctx: TaskContext, mut task: Box<dyn SinkTask>) -> Result
         ctx.spec.connector.errors.clone(),
         ctx.id.clone(),
         ctx.shared.kafka.clone(),
-    );
+    )
+    .with_metrics(ctx.metrics.clone());
     let regex = match &ctx.spec.connector.topics_regex {
         Some(r) => Some(java_full_match_regex(r).map_err(|e| trace(CONFIG_EXCEPTION, &e, None))?),
         None => None,
@@ -152,6 +153,7 @@ impl Runner {
                         self.rebalance(task).await?;
                     }
                     let records = self.fetch().await?;
+                    self.ctx.metrics.polled(records.len());
                     if records.is_empty() && self.positions.is_empty() {
                         self.ctx.wait_control(Duration::from_millis(200)).await;
                     }
@@ -343,6 +345,7 @@ impl Runner {
                 Ok(())
             }
             KafkaError::Fatal(m) => {
+                self.ctx.metrics.error(Stage::KafkaConsume);
                 let offsets = self.kafka().offsets(&tp.topic).await.unwrap_or_default();
                 let pos = self.positions.get(tp).copied().unwrap_or(0);
                 match offsets.iter().find(|o| o.partition == tp.partition) {
@@ -458,8 +461,12 @@ impl Runner {
             let mut attempt = 0u32;
             loop {
                 match task.put(batch.clone()).await {
-                    Ok(()) => break,
+                    Ok(()) => {
+                        self.ctx.metrics.written(batch.len());
+                        break;
+                    }
                     Err(e) if e.is_retriable() => {
+                        self.ctx.metrics.error(Stage::TaskPut);
                         if self.ctx.control() == TaskControl::Stop {
                             return Ok(());
                         }
@@ -467,7 +474,10 @@ impl Runner {
                         tokio::time::sleep(self.errors.backoff(attempt)).await;
                         attempt += 1;
                     }
-                    Err(e) => return Err(unrecoverable(e.java_class(), &e.to_string())),
+                    Err(e) => {
+                        self.ctx.metrics.error(Stage::TaskPut);
+                        return Err(unrecoverable(e.java_class(), &e.to_string()));
+                    }
                 }
             }
         }
@@ -483,11 +493,13 @@ impl Runner {
     async fn commit(&mut self, task: &mut dyn SinkTask) {
         self.last_commit = Instant::now();
         if self.delivered.is_empty() {
+            self.ctx.metrics.committed();
             return;
         }
         let offsets = match task.pre_commit(self.delivered.clone()).await {
             Ok(o) => o,
             Err(e) => {
+                self.ctx.metrics.commit_failed();
                 tracing::error!(task = %self.ctx.id, "commit of offsets threw an unexpected exception: {e}");
                 return;
             }
@@ -498,15 +510,20 @@ impl Runner {
             .map(|(tp, o)| (tp.topic, tp.partition, o))
             .collect();
         if to_commit.is_empty() {
+            self.ctx.metrics.committed();
             return;
         }
         match self.kafka().commit_offsets(&self.group, &to_commit).await {
             Ok(()) => {
+                self.ctx.metrics.committed();
                 for (t, p, o) in to_commit {
                     self.committed.insert(TopicPartition::new(t, p), o);
                 }
             }
-            Err(e) => tracing::error!(task = %self.ctx.id, "offset commit failed: {e}"),
+            Err(e) => {
+                self.ctx.metrics.commit_failed();
+                tracing::error!(task = %self.ctx.id, "offset commit failed: {e}")
+            }
         }
     }
 }

@@ -40,7 +40,8 @@ pub(crate) async fn run(ctx: TaskContext, mut task: Box<dyn SourceTask>) -> Resu
         ctx.spec.connector.errors.clone(),
         ctx.id.clone(),
         ctx.shared.kafka.clone(),
-    );
+    )
+    .with_metrics(ctx.metrics.clone());
     let task_context = SourceTaskContext {
         connector: ctx.id.connector.clone(),
         task: ctx.id.task,
@@ -104,16 +105,21 @@ impl Runner {
             match task.poll().await {
                 Ok(records) => {
                     poll_failures = 0;
+                    self.ctx.metrics.polled(records.len());
                     if !records.is_empty() {
                         self.send(task, records).await?;
                     }
                 }
                 Err(e) if e.is_retriable() => {
+                    self.ctx.metrics.error(Stage::TaskPoll);
                     tracing::warn!(task = %self.ctx.id, "failed to poll records from the source task; will retry: {e}");
                     tokio::time::sleep(self.errors.backoff(poll_failures)).await;
                     poll_failures += 1;
                 }
-                Err(e) => return Err(trace(e.java_class(), &e.to_string(), None)),
+                Err(e) => {
+                    self.ctx.metrics.error(Stage::TaskPoll);
+                    return Err(trace(e.java_class(), &e.to_string(), None));
+                }
             }
             self.maybe_commit(task).await;
         }
@@ -129,6 +135,7 @@ impl Runner {
     async fn commit(&mut self, task: &mut dyn SourceTask) {
         self.last_commit = Instant::now();
         if self.pending.is_empty() {
+            self.ctx.metrics.committed();
             return;
         }
         let entries: Vec<(JsonObject, Option<JsonObject>)> = self
@@ -144,12 +151,16 @@ impl Runner {
             .await
         {
             Ok(()) => {
+                self.ctx.metrics.committed();
                 self.pending.clear();
                 if let Err(e) = task.commit().await {
                     tracing::warn!(task = %self.ctx.id, "source task commit hook failed: {e}");
                 }
             }
-            Err(e) => tracing::error!(task = %self.ctx.id, "failed to commit source offsets: {e}"),
+            Err(e) => {
+                self.ctx.metrics.commit_failed();
+                tracing::error!(task = %self.ctx.id, "failed to commit source offsets: {e}")
+            }
         }
     }
 
@@ -271,6 +282,7 @@ impl Runner {
         for (topic, batch) in by_topic {
             let (indexes, batch): (Vec<usize>, Vec<ProduceRecord>) = batch.into_iter().unzip();
             let acks = self.produce(&topic, batch).await?;
+            self.ctx.metrics.written(acks.len());
             for (i, ack) in indexes.into_iter().zip(acks) {
                 written[i] = Some(ack);
             }
@@ -324,6 +336,7 @@ impl Runner {
                     }
                 }
                 Err(KafkaError::Retriable(m)) | Err(KafkaError::UnknownTopic(m)) => {
+                    self.ctx.metrics.error(Stage::KafkaProduce);
                     if self.ctx.control() == TaskControl::Stop {
                         return Err(trace(
                             CONNECT_EXCEPTION,
@@ -336,11 +349,12 @@ impl Runner {
                     attempt += 1;
                 }
                 Err(KafkaError::Fatal(m)) => {
+                    self.ctx.metrics.error(Stage::KafkaProduce);
                     return Err(trace(
                         CONNECT_EXCEPTION,
                         "Unrecoverable exception from producer send callback",
                         Some(("org.apache.kafka.common.KafkaException", &m)),
-                    ))
+                    ));
                 }
             }
         }
