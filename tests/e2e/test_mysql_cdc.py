@@ -107,6 +107,12 @@ def test_snapshot_then_streaming_events(connect, mariadb):
     changes = kcat_records(connect.bootstrap, prefix)
     assert any(json.loads(v)["payload"]["ddl"].startswith("CREATE TABLE `customers`") for _, v in changes)
 
+    # Snapshot progress and source lag on /metrics.
+    metrics = rest.get("/metrics").text
+    assert f'sluice_connect_mysql_snapshot_rows_done{{connector="cdc",table="{db}.customers"}} 3' in metrics, \
+        [l for l in metrics.splitlines() if "mysql" in l]
+    assert 'sluice_connect_mysql_source_lag_ms{connector="cdc"}' in metrics
+
     # Offsets in Debezium's format.
     offsets = rest.get("/connectors/cdc/offsets").json()["offsets"]
     assert offsets[0]["partition"] == {"server": prefix}

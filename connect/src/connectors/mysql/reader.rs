@@ -34,6 +34,8 @@ pub struct Reader {
     pub history: SchemaHistory,
     tx: mpsc::Sender<Msg>,
     pub partition: JsonMap<String, Json>,
+    /// Prometheus gauges of this task, kept alive (a dropped gauge leaves the scrape).
+    pub gauges: Vec<Arc<std::sync::atomic::AtomicI64>>,
 }
 
 /// A connector error for a failed database call, with the fix where one is known.
@@ -120,7 +122,24 @@ impl Reader {
             history,
             tx,
             partition,
+            gauges: Vec::new(),
         }
+    }
+
+    /// A gauge `name{connector, extra labels}` published on /metrics for the task's lifetime.
+    pub fn gauge(
+        &mut self,
+        name: &str,
+        help: &str,
+        extra: &[(&str, &str)],
+    ) -> Arc<std::sync::atomic::AtomicI64> {
+        crate::runtime::metrics::describe(name, help);
+        let mut labels: Vec<(&str, &str)> =
+            vec![("connector", self.config.connector_name.as_str())];
+        labels.extend_from_slice(extra);
+        let g = crate::runtime::metrics::gauge(name, &labels);
+        self.gauges.push(g.clone());
+        g
     }
 
     /// Queues a record; waits while the queue is full. Err when the task is gone.

@@ -3,6 +3,7 @@
 //! rows streamed one at a time through the bounded queue (never a whole table in memory), `op:r`
 //! events with the snapshot markers of §1.5, and the position streaming continues from.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -263,6 +264,18 @@ pub async fn run(
                 .query_iter(sql)
                 .await
                 .map_err(|e| db_error(&config, &format!("Reading {id}"), &e))?;
+            let table_label = id.to_string();
+            let total_gauge = reader.gauge(
+                "sluice_connect_mysql_snapshot_rows_total",
+                "Estimated rows of a table being snapshotted (information_schema.TABLES).",
+                &[("table", &table_label)],
+            );
+            total_gauge.store(estimate as i64, Ordering::Relaxed);
+            let done_gauge = reader.gauge(
+                "sluice_connect_mysql_snapshot_rows_done",
+                "Rows of a table read by the snapshot so far.",
+                &[("table", &table_label)],
+            );
             let mut first_in_table = true;
             let mut done: u64 = 0;
             let mut last_log = Instant::now();
@@ -298,6 +311,7 @@ pub async fn run(
                 first_overall = false;
                 first_in_table = false;
                 done += 1;
+                done_gauge.store(done as i64, Ordering::Relaxed);
                 if last_log.elapsed() > Duration::from_secs(10) {
                     tracing::info!(connector = %config.connector_name, "snapshot: {id}: {done} of about {estimate} rows");
                     last_log = Instant::now();

@@ -77,6 +77,8 @@ struct State {
     query: Option<String>,
     last_heartbeat: Instant,
     incremental: Incremental,
+    /// Milliseconds between a rows event's time in the database and its processing.
+    lag: Option<Arc<std::sync::atomic::AtomicI64>>,
 }
 
 impl State {
@@ -98,6 +100,7 @@ impl State {
             query: None,
             last_heartbeat: Instant::now(),
             incremental: Incremental::new(chunk_size),
+            lag: None,
         }
     }
 
@@ -137,6 +140,11 @@ pub async fn run(
     mariadb: bool,
 ) -> Result<(), ConnectorError> {
     let mut state = State::new(start, mariadb, reader.config.incremental_chunk_size);
+    state.lag = Some(reader.gauge(
+        "sluice_connect_mysql_source_lag_ms",
+        "Milliseconds between the last rows event's time in the database (binlog header, second resolution) and its processing.",
+        &[],
+    ));
     let mut failures = 0u32;
     loop {
         match stream_once(reader, &mut state).await {
@@ -678,6 +686,13 @@ async fn handle_rows(
             }
             FailureMode::Skip => Ok(false),
         };
+    }
+    if let Some(lag) = &state.lag {
+        let now_ms = super::events::now_ns() / 1_000_000;
+        lag.store(
+            (now_ms - ts_ms).max(0),
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
     let op = match rows {
         RowsEventData::WriteRowsEventV1(_) | RowsEventData::WriteRowsEvent(_) => Op::Create,
