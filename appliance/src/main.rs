@@ -80,8 +80,11 @@ enum Command {
         #[arg(long = "connect", default_value = "127.0.0.1:8083")]
         connect_addr: String,
         /// Only check the broker (for `sluice broker`).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "connect_only")]
         broker_only: bool,
+        /// Only check Connect (for `sluice connect`, whose Kafka cluster is checked elsewhere).
+        #[arg(long)]
+        connect_only: bool,
     },
     /// Inspect a data directory.
     Storage {
@@ -150,9 +153,13 @@ fn main() -> ExitCode {
         broker,
         connect_addr,
         broker_only,
+        connect_only,
     }) = &cli.command
     {
-        return match health::check(broker, (!broker_only).then_some(connect_addr.as_str())) {
+        return match health::check(
+            (!connect_only).then_some(broker.as_str()),
+            (!broker_only).then_some(connect_addr.as_str()),
+        ) {
             Ok(m) => {
                 println!("healthy: {m}");
                 ExitCode::SUCCESS
@@ -218,6 +225,9 @@ const EXTERNAL_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_
 /// `sluice connect`: the Connect runtime alone, against the cluster named by bootstrap.servers.
 async fn run_connect_only(args: BrokerArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
+    if args.config.is_some() || !args.overrides.is_empty() {
+        tracing::warn!("--config and --override set broker properties, which `sluice connect` does not use (it runs no broker); worker settings go in --connect-config or CONNECT_* variables");
+    }
     let cfg = settings::external_connect_config(args.connect_config.as_deref(), std::env::vars())?;
     let servers = cfg.bootstrap_servers.join(",");
     let external = sluice_connect::kafka::external::ExternalKafka::connect(

@@ -196,6 +196,9 @@ def test_file_pipeline_through_peer_broker_survives_restart(peer, worker_factory
                          "key.converter": STRING_CONVERTER, "value.converter": STRING_CONVERTER})
     rest.wait_running("src")
     rest.wait_running("sink")
+    h = subprocess.run([w.bin, "health", "--connect-only", "--connect", f"127.0.0.1:{w.rest_port}"],
+                       capture_output=True, text=True, timeout=30)
+    assert h.returncode == 0 and "healthy" in h.stdout, (h.stdout, h.stderr)
 
     first = [f"line {i} via {peer.name}" for i in range(20)]
     append_lines(src, first)
