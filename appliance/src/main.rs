@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand};
     name = "sluice",
     version,
     about = "A Kafka-compatible broker and Kafka Connect runtime in one small binary.",
-    long_about = "Sluice speaks the Kafka wire protocol on 9092, so kafka-console-consumer, kcat and every Kafka client work unchanged.\n\nRun `sluice` (or `sluice broker`) to start a broker with data in ./data. Settings use Kafka's property names and can come from a properties file (--config), KAFKA_CFG_* environment variables (KAFKA_CFG_LOG_DIRS=/data) or --override key=value, later sources winning."
+    long_about = "Sluice speaks the Kafka wire protocol on 9092, so kafka-console-consumer, kcat and every Kafka client work unchanged.\n\nRun `sluice` to start a broker with data in ./data and the Connect REST API on 8083, `sluice broker` for the broker alone, `sluice connect` for the Connect runtime alone against an existing Kafka cluster (BOOTSTRAP_SERVERS=kafka:9092). Settings use Kafka's property names and can come from a properties file (--config), KAFKA_CFG_* environment variables (KAFKA_CFG_LOG_DIRS=/data) or --override key=value, later sources winning."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -57,6 +57,11 @@ enum Command {
         #[arg(value_name = "server.properties")]
         file: Option<std::path::PathBuf>,
     },
+    /// Run only the Connect runtime (REST API on 8083) against an existing Kafka cluster.
+    #[command(
+        long_about = "Run only the Kafka Connect runtime against an existing Kafka cluster; no broker is started.\n\nThe cluster comes from the worker setting bootstrap.servers (required): BOOTSTRAP_SERVERS=kafka:9092 (debezium/connect name), CONNECT_BOOTSTRAP_SERVERS, or bootstrap.servers in --connect-config worker.properties. Connector configs, offsets and statuses live in the cluster's connect-configs, connect-offsets and connect-status topics (GROUP_ID, CONFIG_STORAGE_TOPIC, OFFSET_STORAGE_TOPIC, STATUS_STORAGE_TOPIC), so a restarted worker picks up where it stopped. The REST API listens on CONNECT_LISTENERS (default http://0.0.0.0:8083).\n\nExample:\n  BOOTSTRAP_SERVERS=kafka:9092 sluice connect --connectors-dir /etc/sluice/connectors\n\nSluice stops with a one-line error naming bootstrap.servers when it is missing or the cluster does not answer within 10 s."
+    )]
+    Connect,
     /// Run the broker and a standalone Connect worker, like connect-standalone.sh: connector
     /// configs from files (.properties or .json), source offsets in offset.storage.file.filename.
     #[command(name = "connect-standalone")]
@@ -75,7 +80,7 @@ enum Command {
         #[arg(long = "connect", default_value = "127.0.0.1:8083")]
         connect_addr: String,
         /// Only check the broker (for `sluice broker`).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "connect_only")]
         broker_only: bool,
         /// Check readiness (`GET /ready` answers 200) instead of liveness: on the Connect REST
         /// address, or with --broker-only on the sluice.metrics.listener address (--metrics).
@@ -84,6 +89,9 @@ enum Command {
         /// The broker's sluice.metrics.listener address (host:port), for --broker-only --ready.
         #[arg(long = "metrics", default_value = "127.0.0.1:9404")]
         metrics_addr: String,
+        /// Only check Connect (for `sluice connect`, whose Kafka cluster is checked elsewhere).
+        #[arg(long)]
+        connect_only: bool,
     },
     /// Inspect a data directory.
     Storage {
@@ -154,6 +162,7 @@ fn main() -> ExitCode {
         broker_only,
         ready,
         metrics_addr,
+        connect_only,
     }) = &cli.command
     {
         let result = if *ready {
@@ -162,9 +171,12 @@ fn main() -> ExitCode {
             } else {
                 connect_addr
             };
-            health::check_ready(broker, http)
+            health::check_ready((!connect_only).then_some(broker.as_str()), http)
         } else {
-            health::check(broker, (!broker_only).then_some(connect_addr.as_str()))
+            health::check(
+                (!connect_only).then_some(broker.as_str()),
+                (!broker_only).then_some(connect_addr.as_str()),
+            )
         };
         return match result {
             Ok(m) => {
@@ -200,6 +212,7 @@ fn main() -> ExitCode {
     };
     let mode = match cli.command {
         Some(Command::Broker { .. }) => Mode::BrokerOnly,
+        Some(Command::Connect) => Mode::ConnectOnly,
         Some(Command::ConnectStandalone { worker, connectors }) => {
             Mode::Standalone { worker, connectors }
         }
@@ -216,6 +229,8 @@ fn main() -> ExitCode {
 
 enum Mode {
     BrokerOnly,
+    /// `sluice connect`: the Connect runtime against an external cluster, no broker.
+    ConnectOnly,
     All,
     Standalone {
         worker: std::path::PathBuf,
@@ -223,7 +238,44 @@ enum Mode {
     },
 }
 
+/// How long `sluice connect` waits for the external cluster to answer at start.
+const EXTERNAL_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// `sluice connect`: the Connect runtime alone, against the cluster named by bootstrap.servers.
+async fn run_connect_only(args: BrokerArgs) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    if args.config.is_some() || !args.overrides.is_empty() {
+        tracing::warn!("--config and --override set broker properties, which `sluice connect` does not use (it runs no broker); worker settings go in --connect-config or CONNECT_* variables");
+    }
+    let cfg = settings::external_connect_config(args.connect_config.as_deref(), std::env::vars())?;
+    let servers = cfg.bootstrap_servers.join(",");
+    let external = sluice_connect::kafka::external::ExternalKafka::connect(
+        &cfg.bootstrap_servers,
+        EXTERNAL_CONNECT_TIMEOUT,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("bootstrap.servers={servers}: cannot reach the Kafka cluster ({e}); check the address and that the cluster is up"))?;
+    tracing::info!(bootstrap = %servers, cluster_id = %sluice_connect::kafka::KafkaAccess::cluster_id(&external), "connected to the Kafka cluster");
+    let kafka: std::sync::Arc<dyn sluice_connect::kafka::KafkaAccess> =
+        std::sync::Arc::new(external);
+    let h = sluice_connect::runtime::ConnectRuntime::start(cfg, kafka)
+        .await
+        .map_err(|e| anyhow::anyhow!("Connect runtime failed to start: {e}"))?;
+    tracing::info!(rest = ?h.rest_addrs(), startup_ms = started.elapsed().as_millis() as u64, "connect runtime ready (external Kafka cluster {servers})");
+    if let Some(dir) = &args.connectors_dir {
+        connectors_dir::apply(&h.runtime().herder, dir).await?;
+    }
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    h.shutdown().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
 async fn run(args: BrokerArgs, mode: Mode) -> anyhow::Result<()> {
+    if let Mode::ConnectOnly = mode {
+        return run_connect_only(args).await;
+    }
     let started = std::time::Instant::now();
     let config =
         settings::broker_config(args.config.as_deref(), &args.overrides, std::env::vars())?;
@@ -250,7 +302,7 @@ async fn run(args: BrokerArgs, mode: Mode) -> anyhow::Result<()> {
         sluice_connect::kafka::embedded::EmbeddedKafka::new(running.broker.clone()),
     );
     let connect = match mode {
-        Mode::BrokerOnly => None,
+        Mode::BrokerOnly | Mode::ConnectOnly => None,
         Mode::All => {
             let cfg = sluice_connect::config::WorkerConfig::load(args.connect_config.as_deref())
                 .map_err(|e| anyhow::anyhow!("invalid Connect worker setting {e}"))?;

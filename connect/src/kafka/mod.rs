@@ -3,6 +3,7 @@
 //! broker is in-process.
 
 pub mod embedded;
+pub mod external;
 
 use std::time::Duration;
 
