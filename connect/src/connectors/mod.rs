@@ -3,6 +3,7 @@
 //! [`PLUGINS`].
 
 pub mod connector;
+pub mod elasticsearch;
 pub mod file;
 pub mod task;
 
@@ -82,7 +83,11 @@ impl ConnectorPlugin {
 }
 
 /// Every built-in connector. Register a new connector with one line here.
-pub static PLUGINS: &[ConnectorPlugin] = &[file::SOURCE_PLUGIN, file::SINK_PLUGIN];
+pub static PLUGINS: &[ConnectorPlugin] = &[
+    file::SOURCE_PLUGIN,
+    file::SINK_PLUGIN,
+    elasticsearch::PLUGIN,
+];
 
 /// Looks a connector class up by FQCN or alias (§1.3 "Connector class lookup").
 pub fn find(name: &str) -> Option<&'static ConnectorPlugin> {
