@@ -661,7 +661,8 @@ async fn seed_style_config_reaches_class_lookup() {
     let r = http(addr, "POST", "/connectors", JSON, body).await;
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(
-        r.body.contains("Could not connect to Elasticsearch. Error message:"),
+        r.body
+            .contains("Could not connect to Elasticsearch. Error message:"),
         "{}",
         r.body
     );

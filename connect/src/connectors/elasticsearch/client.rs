@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::client::conn::http1::SendRequest;
 use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
@@ -149,7 +149,49 @@ impl Response {
     }
 }
 
-type Sender = SendRequest<Full<Bytes>>;
+/// A request body made of shared chunks (a bulk is sent from the records' encoded lines
+/// without copying them into one buffer).
+#[derive(Debug, Default)]
+pub struct Chunks {
+    chunks: std::collections::VecDeque<Bytes>,
+    remaining: u64,
+}
+
+impl Chunks {
+    pub fn new(chunks: Vec<Bytes>) -> Chunks {
+        let remaining = chunks.iter().map(|c| c.len() as u64).sum();
+        Chunks {
+            chunks: chunks.into(),
+            remaining,
+        }
+    }
+}
+
+impl http_body::Body for Chunks {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        let next = self.chunks.pop_front();
+        std::task::Poll::Ready(next.map(|b| {
+            self.remaining = self.remaining.saturating_sub(b.len() as u64);
+            Ok(http_body::Frame::data(b))
+        }))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.remaining)
+    }
+}
+
+type Sender = SendRequest<Chunks>;
 
 pub struct EsClient {
     nodes: Vec<Node>,
@@ -337,8 +379,25 @@ impl EsClient {
         path: &str,
         body: Option<Bytes>,
     ) -> Result<Response, TransportError> {
+        self.request_chunks(method, path, body.map(|b| vec![b]))
+            .await
+    }
+
+    /// [`EsClient::request`] with a body given as chunks.
+    pub async fn request_chunks(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<Bytes>>,
+    ) -> Result<Response, TransportError> {
         let body = match body {
-            Some(b) if self.compression => Some(gzip(&b)),
+            Some(chunks) if self.compression => {
+                let mut all = Vec::with_capacity(chunks.iter().map(|c| c.len()).sum());
+                for c in &chunks {
+                    all.extend_from_slice(c);
+                }
+                Some(vec![gzip(&all)])
+            }
             other => other,
         };
         let start = self.next.fetch_add(1, Ordering::Relaxed);
@@ -356,20 +415,23 @@ impl EsClient {
         Err(TransportError(errors.join("; ")))
     }
 
-    async fn connection(&self, idx: usize) -> Result<Sender, String> {
-        loop {
-            let pooled = self.pools[idx].lock().pop();
-            match pooled {
-                Some((at, mut s)) => {
-                    if s.is_closed()
-                        || self.max_idle.is_some_and(|m| at.elapsed() > m)
-                        || s.ready().await.is_err()
-                    {
-                        continue;
+    /// A pooled connection (reused = true) or a new one.
+    async fn connection(&self, idx: usize, fresh: bool) -> Result<(Sender, bool), String> {
+        if !fresh {
+            loop {
+                let pooled = self.pools[idx].lock().pop();
+                match pooled {
+                    Some((at, mut s)) => {
+                        if s.is_closed()
+                            || self.max_idle.is_some_and(|m| at.elapsed() > m)
+                            || s.ready().await.is_err()
+                        {
+                            continue;
+                        }
+                        return Ok((s, true));
                     }
-                    return Ok(s);
+                    None => break,
                 }
-                None => break,
             }
         }
         let node = &self.nodes[idx];
@@ -411,26 +473,54 @@ impl EsClient {
                 sender
             }
         };
-        Ok(sender)
+        Ok((sender, false))
     }
 
+    /// One request to node `idx`. A pooled connection the server closed while idle fails
+    /// before any answer; the request is then sent once more on a new connection.
     async fn send_to(
         &self,
         idx: usize,
         method: Method,
         path: &str,
-        body: Option<Bytes>,
+        body: Option<Vec<Bytes>>,
     ) -> Result<Response, String> {
+        match self
+            .send_once(idx, method.clone(), path, body.clone(), false)
+            .await
+        {
+            Err((e, true)) => {
+                tracing::debug!(node = %self.nodes[idx], "pooled connection failed ({e}), retrying on a new one");
+                self.send_once(idx, method, path, body, true)
+                    .await
+                    .map_err(|(e, _)| e)
+            }
+            other => other.map_err(|(e, _)| e),
+        }
+    }
+
+    /// Err carries whether the failure happened on a reused connection before any response.
+    async fn send_once(
+        &self,
+        idx: usize,
+        method: Method,
+        path: &str,
+        body: Option<Vec<Bytes>>,
+        fresh: bool,
+    ) -> Result<Response, (String, bool)> {
         let node = &self.nodes[idx];
-        let mut sender = self.connection(idx).await?;
+        let (mut sender, reused) = self.connection(idx, fresh).await.map_err(|e| (e, false))?;
         let uri = format!("{}{}", node.prefix, path);
         let mut req = Request::builder()
             .method(method)
             .uri(uri)
             .header("host", node.authority())
             .header("accept", "application/json");
-        if body.is_some() {
-            req = req.header("content-type", "application/json");
+        if let Some(chunks) = &body {
+            let len: usize = chunks.iter().map(|c| c.len()).sum();
+            req = req
+                .header("content-type", "application/json")
+                .header("content-length", len);
             if self.compression {
                 req = req.header("content-encoding", "gzip");
             }
@@ -439,28 +529,31 @@ impl EsClient {
             req = req.header("authorization", a);
         }
         let req = req
-            .body(Full::new(body.unwrap_or_default()))
-            .map_err(|e| format!("bad request: {e}"))?;
+            .body(Chunks::new(body.unwrap_or_default()))
+            .map_err(|e| (format!("bad request: {e}"), false))?;
         let read = async {
             let resp = sender
                 .send_request(req)
                 .await
-                .map_err(|e| format!("request failed: {e}"))?;
+                .map_err(|e| (format!("request failed: {e}"), reused))?;
             let status = resp.status().as_u16();
             let body = resp
                 .into_body()
                 .collect()
                 .await
-                .map_err(|e| format!("reading the response failed: {e}"))?
+                .map_err(|e| (format!("reading the response failed: {e}"), false))?
                 .to_bytes();
-            Ok::<_, String>(Response { status, body })
+            Ok::<_, (String, bool)>(Response { status, body })
         };
         let resp = tokio::time::timeout(self.read_timeout, read)
             .await
             .map_err(|_| {
-                format!(
-                    "no response within read.timeout.ms ({} ms)",
-                    self.read_timeout.as_millis()
+                (
+                    format!(
+                        "no response within read.timeout.ms ({} ms)",
+                        self.read_timeout.as_millis()
+                    ),
+                    false,
                 )
             })??;
         self.pools[idx].lock().push((Instant::now(), sender));

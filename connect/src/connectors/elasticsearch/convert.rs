@@ -396,7 +396,7 @@ pub fn preprocess(
     compact: bool,
 ) -> Result<(SchemaRef, Value), String> {
     let new_schema = preprocess_schema(schema, compact);
-    let v = preprocess_value(schema, &new_schema, value, compact)?;
+    let v = preprocess_value(schema, &new_schema, value)?;
     Ok((new_schema, v))
 }
 
@@ -404,11 +404,10 @@ fn preprocess_value(
     schema: &Schema,
     new_schema: &SchemaRef,
     value: &Value,
-    compact: bool,
 ) -> Result<Value, String> {
     if value.is_null() {
         if let Some(d) = schema.default.as_ref().filter(|d| !d.is_null()) {
-            return preprocess_value(schema, new_schema, &d.clone(), compact);
+            return preprocess_value(schema, new_schema, &d.clone());
         }
         if schema.optional {
             return Ok(Value::Null);
@@ -427,7 +426,7 @@ fn preprocess_value(
             };
             let out = items
                 .iter()
-                .map(|v| preprocess_value(is, nis, v, compact))
+                .map(|v| preprocess_value(is, nis, v))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(Value::Array(out))
         }
@@ -440,7 +439,7 @@ fn preprocess_value(
                 };
                 let out = entries
                     .iter()
-                    .map(|(k, v)| Ok((k.clone(), preprocess_value(&vs, &nvs, v, compact)?)))
+                    .map(|(k, v)| Ok((k.clone(), preprocess_value(&vs, &nvs, v)?)))
                     .collect::<Result<Vec<_>, String>>()?;
                 return Ok(Value::Map(out));
             }
@@ -453,11 +452,11 @@ fn preprocess_value(
             let mut out = Vec::with_capacity(entries.len());
             for (k, v) in entries {
                 let k = match (&ks, &nks) {
-                    (Some(a), Some(b)) => preprocess_value(a, b, k, compact)?,
+                    (Some(a), Some(b)) => preprocess_value(a, b, k)?,
                     _ => k.clone(),
                 };
                 let v = match (&vs, &nvs) {
-                    (Some(a), Some(b)) => preprocess_value(a, b, v, compact)?,
+                    (Some(a), Some(b)) => preprocess_value(a, b, v)?,
                     _ => v.clone(),
                 };
                 let mut s = Struct::new(entry_schema.clone());
@@ -473,7 +472,7 @@ fn preprocess_value(
                     continue;
                 };
                 let v = st.values.get(f.index).unwrap_or(&Value::Null);
-                let v = preprocess_value(&f.schema, &nf.schema, v, compact)
+                let v = preprocess_value(&f.schema, &nf.schema, v)
                     .map_err(|e| format!("{e} (field '{}')", f.name))?;
                 if let Some(slot) = out.values.get_mut(nf.index) {
                     *slot = v;

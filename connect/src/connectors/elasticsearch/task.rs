@@ -40,7 +40,7 @@ use crate::connectors::{ConnectorError, SinkRecord, SinkTask, SinkTaskContext, T
 #[derive(Debug)]
 struct Pending {
     action: Action,
-    bytes: Vec<u8>,
+    bytes: Bytes,
     tp: TopicPartition,
     offset: i64,
     queued: Instant,
@@ -266,9 +266,11 @@ impl Running {
         }
     }
 
-    fn enqueue(&self, action: Action, record: &SinkRecord) {
+    fn enqueue(&self, mut action: Action, record: &SinkRecord) {
         let mut bytes = Vec::with_capacity(action.source.as_ref().map_or(0, |s| s.len()) + 96);
         action.encode(&mut bytes);
+        // Only the encoded lines are kept (results are classified from the metadata).
+        action.source = None;
         let tp = TopicPartition::new(record.topic.clone(), record.kafka_partition.unwrap_or(0));
         let offset = record.kafka_offset.unwrap_or(0);
         let mut st = self.shared.state.lock();
@@ -281,7 +283,7 @@ impl Running {
         st.queue_bytes += bytes.len();
         st.queue.push_back(Pending {
             action,
-            bytes,
+            bytes: Bytes::from(bytes),
             tp,
             offset,
             queued: Instant::now(),
@@ -475,12 +477,9 @@ async fn send_batch(
         if shared.state.lock().failure.is_some() {
             return Ok(());
         }
-        let mut body = Vec::with_capacity(todo.iter().map(|p| p.bytes.len()).sum());
-        for p in &todo {
-            body.extend_from_slice(&p.bytes);
-        }
+        let body: Vec<Bytes> = todo.iter().map(|p| p.bytes.clone()).collect();
         let resp = client
-            .request(Method::POST, "/_bulk", Some(Bytes::from(body)))
+            .request_chunks(Method::POST, "/_bulk", Some(body))
             .await;
         let failure = match resp {
             Err(e) => format!("connection error: {e}"),

@@ -856,7 +856,8 @@ fn fake_handle(
     }
     let text = String::from_utf8_lossy(&body).to_string();
     let mut lines = text.lines();
-    let mut ops: Vec<(String, String, String, Option<i64>, Option<Json>)> = Vec::new();
+    type Op = (String, String, String, Option<i64>, Option<Json>);
+    let mut ops: Vec<Op> = Vec::new();
     while let Some(meta) = lines.next() {
         let meta: Json = serde_json::from_str(meta).unwrap();
         let (op, m) = meta.as_object().unwrap().iter().next().unwrap();
@@ -1002,14 +1003,15 @@ async fn too_large_bulks_are_split() {
         .await
         .unwrap();
     t.flush(&BTreeMap::new()).await.unwrap();
-    let st = es.state.lock();
-    assert_eq!(st.docs.len(), 8);
-    assert!(
-        st.bulks.contains(&8) && st.bulks.contains(&4) && st.bulks.contains(&2),
-        "{:?}",
-        st.bulks
-    );
-    drop(st);
+    {
+        let st = es.state.lock();
+        assert_eq!(st.docs.len(), 8);
+        assert!(
+            st.bulks.contains(&8) && st.bulks.contains(&4) && st.bulks.contains(&2),
+            "{:?}",
+            st.bulks
+        );
+    }
     // A single document over the limit is malformed: with warn it is skipped.
     let mut t = start_task(
         &es,
