@@ -120,9 +120,9 @@ def fill(bs, topic, n, keyed):
     return time.time() - t0, len(v)
 
 
-def run_row(args, binary, rdir, label, extra, keyed):
+def run_row(args, binary, rdir, part, label, extra, keyed):
     es = Noida(rdir)
-    s = Sluice(binary, rdir, f"es-{label.split()[0]}", connect=True)
+    s = Sluice(binary, rdir, f"es-{part}", connect=True)
     row = {"label": label, "config": extra, "records": args.records}
     try:
         es.start()
@@ -154,9 +154,14 @@ def run_row(args, binary, rdir, label, extra, keyed):
         assert st == 201, (st, body)
         deadline = t0 + args.timeout
         n = 0
+        failed = None
         while time.time() < deadline:
             n = es.count(topic)
             if n >= args.records:
+                break
+            st, status = rest(s.rest_port, "GET", "/connectors/es-bench/status")
+            if st == 200 and status.get("tasks") and status["tasks"][0].get("state") == "FAILED":
+                failed = status["tasks"][0].get("trace", "").splitlines()[-1][:300]
                 break
             time.sleep(0.25)
         elapsed = time.time() - t0
@@ -172,6 +177,7 @@ def run_row(args, binary, rdir, label, extra, keyed):
         row["rss_after_mb"] = round(s.rss_mb(), 1)
         st, status = rest(s.rest_port, "GET", "/connectors/es-bench/status")
         row["task_state"] = (status or {}).get("tasks", [{}])[0].get("state") if st == 200 else st
+        row["failure"] = failed
         log(f"{label}: {n} docs in {elapsed:.2f} s = {row['docs_per_s']} docs/s; RSS {row['rss_before_mb']} -> "
             f"peak {row['peak_rss_mb']} MB")
     finally:
@@ -200,6 +206,10 @@ def render(args, rows, cmd):
                      f"{r.get('docs_per_s'):,} | {r.get('mb_per_s')} | {r.get('cpu_s')} | {r.get('rss_before_mb')} | "
                      f"{r.get('peak_rss_mb')} | {r.get('rss_after_mb')} | {r.get('noida_peak_rss_mb')} | "
                      f"{r.get('task_state')} |")
+    for r in rows:
+        if r.get("failure"):
+            lines.append("")
+            lines.append(f"Row \"{r['label']}\" stopped when the task went FAILED: `{r['failure']}`")
     return "\n".join(lines) + "\n"
 
 
@@ -216,18 +226,23 @@ def write_doc(section):
     path.write_text(text)
 
 
+SLOW_OK = {"read.timeout.ms": "60000"}
 ROWS = {
-    "key-ignore": ("key.ignore=true (index, id topic+partition+offset)", {"key.ignore": "true"}, False),
-    "keyed": ("key.ignore=false (index, id = key, external version = offset)", {}, True),
-    "gzip": ("key.ignore=true, connection.compression=true", {"key.ignore": "true",
-                                                             "connection.compression": "true"}, False),
+    "defaults": ("key.ignore=true, all other settings at their defaults (read.timeout.ms 3000)",
+                 {"key.ignore": "true"}, False),
+    "key-ignore": ("key.ignore=true, read.timeout.ms=60000", {"key.ignore": "true", **SLOW_OK}, False),
+    "keyed": ("key.ignore=false (id = key, external version = offset), read.timeout.ms=60000", dict(SLOW_OK), True),
+    "small-buffer": ("key.ignore=true, max.buffered.records=10000, read.timeout.ms=60000",
+                     {"key.ignore": "true", "max.buffered.records": "10000", **SLOW_OK}, False),
+    "gzip": ("key.ignore=true, connection.compression=true, read.timeout.ms=60000",
+             {"key.ignore": "true", "connection.compression": "true", **SLOW_OK}, False),
 }
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--parts", default="key-ignore,keyed,gzip", help=f"rows to run, from {','.join(ROWS)}")
-    ap.add_argument("--records", type=int, default=200000)
+    ap.add_argument("--parts", default="defaults,key-ignore,keyed,small-buffer,gzip", help=f"rows to run, from {','.join(ROWS)}")
+    ap.add_argument("--records", type=int, default=100000)
     ap.add_argument("--timeout", type=float, default=600)
     ap.add_argument("--no-doc", action="store_true")
     ap.add_argument("--command", default="bench/es_sink.sh")
@@ -238,7 +253,7 @@ def main():
     rows = []
     for part in [p.strip() for p in args.parts.split(",") if p.strip()]:
         label, extra, keyed = ROWS[part]
-        rows.append(run_row(args, binary, rdir, label, extra, keyed))
+        rows.append(run_row(args, binary, rdir, part, label, extra, keyed))
     (rdir / "results.json").write_text(json.dumps(rows, indent=2))
     section = render(args, rows, args.command)
     (rdir / "report.md").write_text(section)

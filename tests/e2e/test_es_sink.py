@@ -353,6 +353,7 @@ def test_outage_beyond_max_retries_fails_the_task_then_restart_recovers(connect,
     produce(connect.bootstrap, topic, [(f"k{i}", {"i": i}) for i in range(5, 12)])
     body = rest.wait_status(name, "RUNNING", ["FAILED"], timeout=60)
     trace = body["tasks"][0]["trace"]
+    print(f"\nFAILED task trace:\n{trace}")
     assert "max.retries=2" in trace and "were not written and their offsets were not committed" in trace, trace
     assert "reachable" in trace, trace
     es.start()
