@@ -385,3 +385,83 @@ def test_malformed_document(connect, es, behavior):
         trace = body["tasks"][0]["trace"]
         assert "malformed" in trace and "behavior.on.malformed.documents" in trace, trace
         assert "offset 1" in trace, trace
+
+
+def _debezium_events(table_rows):
+    """Debezium MySQL-style change events (JsonConverter with schemas) for a sequence of
+    ("c"|"u"|"d", id, row or None): key {"id"}, value Envelope {before, after, source, op, ts_ms}, and a
+    tombstone after each delete, as Debezium emits them."""
+    row_fields = [{"type": "int32", "optional": False, "field": "id"},
+                  {"type": "string", "optional": True, "field": "name"},
+                  {"type": "bytes", "optional": True, "name": "org.apache.kafka.connect.data.Decimal", "version": 1,
+                   "parameters": {"scale": "2"}, "field": "balance"},
+                  {"type": "int32", "optional": True, "name": "io.debezium.time.Date", "version": 1,
+                   "field": "joined"}]
+    row = {"type": "struct", "optional": True, "name": "mysql.db.members.Value", "fields": row_fields}
+    source = {"type": "struct", "optional": False, "name": "io.debezium.connector.mysql.Source", "field": "source",
+              "fields": [{"type": "string", "optional": False, "field": "connector"},
+                         {"type": "string", "optional": False, "field": "db"},
+                         {"type": "string", "optional": True, "field": "table"}]}
+    envelope = {"type": "struct", "optional": False, "name": "mysql.db.members.Envelope", "version": 2, "fields": [
+        dict(row, field="before"), dict(row, field="after"), source,
+        {"type": "string", "optional": False, "field": "op"},
+        {"type": "int64", "optional": True, "field": "ts_ms"}]}
+    key_schema = {"type": "struct", "optional": False, "name": "mysql.db.members.Key",
+                  "fields": [{"type": "int32", "optional": False, "field": "id"}]}
+    current, out = {}, []
+    for op, i, r in table_rows:
+        key = json.dumps({"schema": key_schema, "payload": {"id": i}})
+        before = current.get(i)
+        after = None if op == "d" else r
+        payload = {"before": before, "after": after, "source": {"connector": "mysql", "db": "db", "table": "members"},
+                   "op": op, "ts_ms": 1700000000000 + len(out)}
+        out.append((key, {"schema": envelope, "payload": payload}))
+        if op == "d":
+            current.pop(i, None)
+            out.append((key, None))
+        else:
+            current[i] = r
+    return out, current
+
+
+def test_debezium_changes_keep_the_table_current(connect, es):
+    """Debezium change events unwrapped by ExtractNewRecordState, key from ExtractField$Key, tombstones as
+    deletes: the index holds exactly the table's current rows; the mapping comes from the row schema."""
+    rest = Rest(connect.rest_port)
+    topic = unique("mysql.db.members")
+    create_topic(connect.bootstrap, topic)
+    ops = [("c", i, {"id": i, "name": f"m{i}", "balance": "BNI=", "joined": 19700 + i}) for i in range(1, 9)]
+    ops += [("u", 2, {"id": 2, "name": "m2 renamed", "balance": "AQ==", "joined": 19702}),
+            ("d", 3, None), ("u", 5, {"id": 5, "name": "m5 again", "balance": None, "joined": None}),
+            ("d", 8, None), ("c", 9, {"id": 9, "name": "m9", "balance": "BNI=", "joined": 19709}),
+            ("u", 2, {"id": 2, "name": "m2 final", "balance": "BNI=", "joined": 19702})]
+    events, table = _debezium_events(ops)
+    from confluent_kafka import Producer
+    p = Producer({"bootstrap.servers": connect.bootstrap, "enable.idempotence": True})
+    for k, v in events:
+        p.produce(topic, key=k.encode(), value=None if v is None else json.dumps(v).encode(), partition=0)
+    assert p.flush(60) == 0
+    name = unique("es-cdc")
+    rest.create(name, sink_config(es, topic, **{
+        "key.converter": JSON_CONVERTER, "key.converter.schemas.enable": "true",
+        "value.converter.schemas.enable": "true", "schema.ignore": "false",
+        "behavior.on.null.values": "delete",
+        "transforms": "unwrap,key",
+        "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
+        "transforms.unwrap.drop.tombstones": "false",
+        "transforms.key.type": "org.apache.kafka.connect.transforms.ExtractField$Key",
+        "transforms.key.field": "id"}))
+    rest.wait_running(name)
+    index = topic.lower()
+
+    def expected():
+        out = {}
+        for i, r in table.items():
+            bal = {"BNI=": 12.34, "AQ==": 0.01, None: None}[r["balance"]]
+            out[str(i)] = {"id": i, "name": r["name"], "balance": bal, "joined": r["joined"]}
+        return out
+    wait_for(lambda: {i: s for i, (s, _) in es.docs(index).items()} == expected(), 60,
+             "exactly the table's current rows")
+    props = es.json("GET", f"/{index}/_mapping")[index]["mappings"]["properties"]
+    assert props["id"]["type"] == "integer" and props["balance"]["type"] == "double", props
+    assert rest.status(name).json()["tasks"][0]["state"] == "RUNNING"
