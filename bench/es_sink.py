@@ -148,6 +148,7 @@ def run_row(args, binary, rdir, part, label, extra, keyed):
 
         th = threading.Thread(target=sample, daemon=True)
         cpu0 = s.cpu_s()
+        row["load_before"] = round(os.getloadavg()[0], 2)
         t0 = time.time()
         th.start()
         st, body = rest(s.rest_port, "POST", "/connectors", {"name": "es-bench", "config": cfg})
@@ -172,6 +173,7 @@ def run_row(args, binary, rdir, part, label, extra, keyed):
         row["docs_per_s"] = round(n / elapsed) if elapsed > 0 else None
         row["mb_per_s"] = round(n * size / elapsed / 1e6, 1) if elapsed > 0 else None
         row["cpu_s"] = round(s.cpu_s() - cpu0, 1)
+        row["load_after"] = round(os.getloadavg()[0], 2)
         row["peak_rss_mb"] = round(max(x[1] for x in samples), 1) if samples else None
         row["noida_peak_rss_mb"] = round(max(x[2] for x in samples), 1) if samples else None
         row["rss_after_mb"] = round(s.rss_mb(), 1)
@@ -199,13 +201,14 @@ def render(args, rows, cmd):
              f"idle column is the whole process with the topic filled, before the connector).",
              "",
              "| row | documents | doc bytes | seconds (create → all counted) | documents/s | MB/s | Sluice CPU s | "
-             "Sluice RSS idle MB | Sluice peak RSS MB | Sluice RSS after MB | noida-db peak RSS MB | task |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "Sluice RSS idle MB | Sluice peak RSS MB | Sluice RSS after MB | noida-db peak RSS MB | task | "
+             "1-min load before → after |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['label']} | {r.get('docs', 0):,} | {r.get('doc_bytes')} | {r.get('seconds')} | "
                      f"{r.get('docs_per_s'):,} | {r.get('mb_per_s')} | {r.get('cpu_s')} | {r.get('rss_before_mb')} | "
                      f"{r.get('peak_rss_mb')} | {r.get('rss_after_mb')} | {r.get('noida_peak_rss_mb')} | "
-                     f"{r.get('task_state')} |")
+                     f"{r.get('task_state')} | {r.get('load_before')} → {r.get('load_after')} |")
     for r in rows:
         if r.get("failure"):
             lines.append("")
