@@ -1251,3 +1251,170 @@ fn schema_ref_is_send() {
     fn is_send<T: Send + Sync>() {}
     is_send::<SchemaRef>();
 }
+
+// ---------------------------------------------------------------- TLS
+
+/// A test CA and a server certificate it signed for DNS name `localhost` (no IP SAN), made
+/// with the openssl CLI: (ca.pem, cert.pem, key.pem); None when openssl is missing.
+fn test_certs(dir: &std::path::Path) -> Option<(String, String, String)> {
+    let p = |f: &str| dir.join(f).display().to_string();
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
+    )
+    .ok()?;
+    let steps: Vec<Vec<String>> = vec![
+        [
+            &["req", "-x509"][..],
+            &ec,
+            &["-days", "2", "-subj", "/CN=test-ca"],
+        ]
+        .concat()
+        .iter()
+        .map(|s| s.to_string())
+        .chain(["-keyout".into(), p("ca.key"), "-out".into(), p("ca.pem")])
+        .collect(),
+        [&["req"][..], &ec, &["-subj", "/CN=localhost"]]
+            .concat()
+            .iter()
+            .map(|s| s.to_string())
+            .chain(["-keyout".into(), p("key.pem"), "-out".into(), p("leaf.csr")])
+            .collect(),
+        ["x509", "-req", "-days", "2", "-CAcreateserial"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain([
+                "-in".into(),
+                p("leaf.csr"),
+                "-CA".into(),
+                p("ca.pem"),
+                "-CAkey".into(),
+                p("ca.key"),
+                "-extfile".into(),
+                p("ext.cnf"),
+                "-out".into(),
+                p("cert.pem"),
+            ])
+            .collect(),
+    ];
+    for args in steps {
+        let out = std::process::Command::new("openssl")
+            .args(&args)
+            .output()
+            .ok()?;
+        if !out.status.success() {
+            eprintln!("openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            return None;
+        }
+    }
+    Some((p("ca.pem"), p("cert.pem"), p("key.pem")))
+}
+
+/// An HTTPS server answering `GET /` like Elasticsearch 8.
+async fn tls_es(cert: &str, key: &str) -> u16 {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .unwrap()
+        .map(|c| c.unwrap())
+        .collect();
+    let key = PrivateKeyDer::from_pem_file(key).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let svc = hyper::service::service_fn(|_req| async {
+                    Ok::<_, std::convert::Infallible>(hyper::Response::new(
+                        http_body_util::Full::new(bytes::Bytes::from_static(
+                            br#"{"version":{"number":"8.15.3"}}"#,
+                        )),
+                    ))
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), svc)
+                    .await;
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn https_with_a_pem_truststore() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((ca, cert, key)) = test_certs(dir.path()) else {
+        eprintln!("openssl not available; skipping");
+        return;
+    };
+    let port = tls_es(&cert, &key).await;
+    let check = |url: String, extra: &[(&str, &str)]| {
+        let mut pairs = vec![
+            ("connection.url", url.as_str()),
+            ("elastic.security.protocol", "SSL"),
+        ];
+        pairs.extend_from_slice(extra);
+        let p = props(&pairs);
+        async move {
+            let c = EsConfig::parse(&p).unwrap();
+            let mut errs = config::cross_checks(&c, &p);
+            errs.extend(super::check_connection(&c).await);
+            errs
+        }
+    };
+    let trust = [("elastic.https.ssl.truststore.location", ca.as_str())];
+    // Trusted certificate, matching name.
+    let e = check(format!("https://localhost:{port}"), &trust).await;
+    assert!(e.is_empty(), "{e:?}");
+    // The certificate is not for 127.0.0.1: refused, unless hostname verification is off.
+    let e = check(format!("https://127.0.0.1:{port}"), &trust).await;
+    assert!(
+        e[0].1.contains("Could not connect to Elasticsearch"),
+        "{e:?}"
+    );
+    let mut no_verify = trust.to_vec();
+    no_verify.push(("elastic.https.ssl.endpoint.identification.algorithm", ""));
+    let e = check(format!("https://127.0.0.1:{port}"), &no_verify).await;
+    assert!(e.is_empty(), "{e:?}");
+    // Not in the system CA bundle.
+    let e = check(format!("https://localhost:{port}"), &[]).await;
+    assert!(
+        e[0].1.contains("Could not connect to Elasticsearch"),
+        "{e:?}"
+    );
+    // A client keystore in PEM (certificate + key in one file) is accepted.
+    let ks = dir.path().join("keystore.pem");
+    std::fs::write(
+        &ks,
+        std::fs::read_to_string(&cert).unwrap() + &std::fs::read_to_string(&key).unwrap(),
+    )
+    .unwrap();
+    let mut with_ks = trust.to_vec();
+    let ks = ks.display().to_string();
+    with_ks.push(("elastic.https.ssl.keystore.location", ks.as_str()));
+    let e = check(format!("https://localhost:{port}"), &with_ks).await;
+    assert!(e.is_empty(), "{e:?}");
+}
