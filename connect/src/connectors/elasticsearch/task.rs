@@ -3,9 +3,10 @@
 //! max.in.flight.requests bulks in flight, retries with backoff and jitter, and acknowledges a
 //! record only once Elasticsearch has accepted (or, per configuration, knowingly skipped) it.
 //!
-//! Ordering: an action whose document (index + id) is in an in-flight bulk waits until that
-//! bulk is finished, and a partial retry resends every later action of a failed document too,
-//! so writes for one key reach Elasticsearch in offset order even without external versioning.
+//! Ordering: an action whose document (index + id) is in an in-flight bulk stays queued, with
+//! every later action of that document, until that bulk is finished (other documents go ahead);
+//! a partial retry resends every later action of a failed document too. So writes for one key
+//! reach Elasticsearch in offset order even without external versioning.
 //!
 //! Offsets: `pre_commit` returns, per partition, the lowest offset not yet acknowledged (or
 //! the runtime's offset when everything put is acknowledged). With `flush.synchronously`, or
@@ -351,31 +352,53 @@ fn take_batch(st: &mut State, cfg: &EsConfig) -> Result<Vec<Pending>, Duration> 
     if !(full || st.flush || age >= linger) {
         return Err(linger - age);
     }
-    let mut batch: Vec<Pending> = Vec::new();
+    // Scan a window of the queue in order; an action whose document is in flight is left
+    // queued, and so is every later action of that document (so each document's writes stay
+    // in order while other documents go ahead).
+    let window = st.queue.len().min(cfg.batch_size.saturating_mul(4).max(1));
+    let mut skipped: HashSet<(String, String)> = HashSet::new();
+    let mut taken: Vec<usize> = Vec::new();
     let mut bytes = 0usize;
-    while let Some(front) = st.queue.front() {
-        if batch.len() >= cfg.batch_size {
+    for (i, p) in st.queue.iter().enumerate().take(window) {
+        if taken.len() >= cfg.batch_size {
             break;
         }
         if let Some(limit) = cfg.bulk_size_bytes {
-            if !batch.is_empty() && bytes + front.bytes.len() > limit {
+            if !taken.is_empty() && bytes + p.bytes.len() > limit {
                 break;
             }
         }
-        if let Some(k) = front.action.doc_key() {
-            if st.inflight_keys.contains_key(&k) {
-                break;
+        if let Some(k) = p.action.doc_key() {
+            if st.inflight_keys.contains_key(&k) || skipped.contains(&k) {
+                skipped.insert(k);
+                continue;
             }
         }
-        let Some(p) = st.queue.pop_front() else { break };
         bytes += p.bytes.len();
-        st.queue_bytes = st.queue_bytes.saturating_sub(p.bytes.len());
-        batch.push(p);
+        taken.push(i);
     }
-    if batch.is_empty() {
-        // The head waits for an in-flight bulk holding the same document.
+    if taken.is_empty() {
+        // Everything in the window waits for in-flight bulks holding the same documents.
         return Err(IDLE);
     }
+    let batch: Vec<Pending> = if taken.len() == taken[taken.len() - 1] + 1 {
+        st.queue.drain(..taken.len()).collect()
+    } else {
+        let mut batch = Vec::with_capacity(taken.len());
+        let mut rest = VecDeque::with_capacity(st.queue.len() - taken.len());
+        let mut next = taken.iter().copied().peekable();
+        for (i, p) in std::mem::take(&mut st.queue).into_iter().enumerate() {
+            if next.peek() == Some(&i) {
+                next.next();
+                batch.push(p);
+            } else {
+                rest.push_back(p);
+            }
+        }
+        st.queue = rest;
+        batch
+    };
+    st.queue_bytes = st.queue_bytes.saturating_sub(bytes);
     for p in &batch {
         if let Some(k) = p.action.doc_key() {
             *st.inflight_keys.entry(k).or_insert(0) += 1;
@@ -737,5 +760,63 @@ impl ElasticsearchSinkTask {
             let st = r.shared.state.lock();
             (st.bulks_sent, st.docs_done, st.buffered)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connectors::elasticsearch::convert::OpKind;
+
+    fn pending(id: &str, offset: i64) -> Pending {
+        Pending {
+            action: Action {
+                kind: OpKind::Index,
+                index: "i".into(),
+                id: Some(id.into()),
+                version: Some(offset),
+                retry_on_conflict: None,
+                source: None,
+            },
+            bytes: Bytes::from_static(b"{}\n{}\n"),
+            tp: TopicPartition::new("t", 0),
+            offset,
+            queued: Instant::now() - Duration::from_secs(1),
+        }
+    }
+
+    #[test]
+    fn batches_skip_documents_in_flight_and_keep_their_order() {
+        let cfg = EsConfig::parse(&ConfigMap::from_iter([
+            ("connection.url".to_string(), "http://x:9200".to_string()),
+            ("batch.size".to_string(), "3".to_string()),
+            ("max.buffered.records".to_string(), "100".to_string()),
+        ]))
+        .unwrap();
+        let mut st = State::default();
+        for (i, id) in ["a", "b", "a", "c", "d", "e"].iter().enumerate() {
+            let p = pending(id, i as i64);
+            st.queue_bytes += p.bytes.len();
+            st.queue.push_back(p);
+        }
+        st.inflight_keys.insert(("i".into(), "a".into()), 1);
+        let ids = |b: &[Pending]| b.iter().map(|p| p.offset).collect::<Vec<_>>();
+        // Both writes of "a" wait; b, c, d go.
+        let b1 = take_batch(&mut st, &cfg).unwrap();
+        assert_eq!(ids(&b1), vec![1, 3, 4]);
+        assert_eq!(
+            st.queue.iter().map(|p| p.offset).collect::<Vec<_>>(),
+            vec![0, 2, 5]
+        );
+        // "a" is still in flight: only e can go.
+        let b2 = take_batch(&mut st, &cfg).unwrap();
+        assert_eq!(ids(&b2), vec![5]);
+        assert!(take_batch(&mut st, &cfg).is_err());
+        // Once "a" is done, its two writes go, in order.
+        st.inflight_keys.remove(&("i".to_string(), "a".to_string()));
+        st.inflight_batches = 0;
+        assert_eq!(ids(&take_batch(&mut st, &cfg).unwrap()), vec![0, 2]);
+        assert!(st.queue.is_empty());
+        assert_eq!(st.queue_bytes, 0);
     }
 }
