@@ -2,7 +2,8 @@
 # Idempotent provisioning of the end-to-end test tools on Debian 12 (run as root).
 #   apt: kcat, openjdk-17-jdk-headless, python3-venv, mariadb-server, mariadb-client (each only when missing;
 #        policy-rc.d keeps the package from starting a system MariaDB; the tests start a private one)
-#   tests/.venv: pytest, confluent-kafka 2.16.1, kafka-python 3.0.12
+#   tests/.venv: pytest, confluent-kafka 2.16.1, kafka-python 3.0.12,
+#                noida-db 0.2.3 (its Elasticsearch API backs the Elasticsearch sink tests)
 #   tests/java/lib: kafka-clients 3.9.1 + slf4j-api, lz4-java, snappy-java, zstd-jni
 #                   (taken from the PyPI wheel shigawire-apache-flink-libraries, which ships them)
 #   tests/java/classes: tests/java/src/*.java compiled
@@ -28,7 +29,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 # --- Python venv -------------------------------------------------------------
-PY_PKGS=(pytest "confluent-kafka==2.16.1" "kafka-python==3.0.12")
+PY_PKGS=(pytest "confluent-kafka==2.16.1" "kafka-python==3.0.12" "noida-db==0.2.3")
 V="$T/.venv"
 if [ ! -x "$V/bin/python" ]; then
   echo "provision: creating $V"
@@ -36,7 +37,7 @@ if [ ! -x "$V/bin/python" ]; then
 fi
 if ! "$V/bin/python" - <<'PY' >/dev/null 2>&1
 import importlib.metadata as m, sys
-want = {"confluent-kafka": "2.16.1", "kafka-python": "3.0.12"}
+want = {"confluent-kafka": "2.16.1", "kafka-python": "3.0.12", "noida-db": "0.2.3"}
 for k, v in want.items():
     if m.version(k) != v: sys.exit(1)
 import pytest  # noqa

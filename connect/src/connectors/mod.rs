@@ -3,6 +3,7 @@
 //! [`PLUGINS`].
 
 pub mod connector;
+pub mod elasticsearch;
 pub mod file;
 pub mod mysql;
 pub mod task;
@@ -88,6 +89,7 @@ pub static PLUGINS: &[ConnectorPlugin] = &[
     file::SINK_PLUGIN,
     mysql::MYSQL_PLUGIN,
     mysql::MARIADB_PLUGIN,
+    elasticsearch::PLUGIN,
 ];
 
 /// Looks a connector class up by FQCN or alias (§1.3 "Connector class lookup").

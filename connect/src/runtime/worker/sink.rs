@@ -440,7 +440,12 @@ impl Runner {
         records: Vec<ConsumedRecord>,
     ) -> Result<(), String> {
         if records.is_empty() {
-            return Ok(());
+            // Kafka calls put with an empty batch on every poll, so a task can report a failure
+            // of its background work (e.g. the Elasticsearch sink's bulk requests) while idle.
+            return match task.put(Vec::new()).await {
+                Err(e) if !e.is_retriable() => Err(unrecoverable(e.java_class(), &e.to_string())),
+                _ => Ok(()),
+            };
         }
         let mut batch = Vec::with_capacity(records.len());
         for r in &records {
