@@ -312,8 +312,10 @@ def test_outage_loses_nothing_and_keeps_key_order(connect, es):
         sent.extend(batch)
 
     send(0)
+    # Random backoff in [0, 20 ms * 2^attempt]: 14 retries outlast the 3 s outage (the last waits alone can
+    # reach minutes), and after it the sink resumes at its next retry.
     name = unique("es-outage")
-    rest.create(name, sink_config(es, topic, **{"max.retries": "10", "retry.backoff.ms": "20",
+    rest.create(name, sink_config(es, topic, **{"max.retries": "14", "retry.backoff.ms": "20",
                                                 "behavior.on.null.values": "delete"}))
     rest.wait_running(name)
     wait_for(lambda: len(es.docs(topic)) == 10, 60, "first round")
