@@ -622,6 +622,29 @@ async fn emit_truncate(
     reader.emit(rec).await
 }
 
+/// The `source` values of row `row` of the rows event at `start_pos`.
+fn row_position(
+    state: &State,
+    id: &TableId,
+    ts_ms: i64,
+    server_id: u32,
+    start_pos: u64,
+    row: u64,
+) -> SourcePosition {
+    SourcePosition {
+        ts_ms,
+        db: id.db.clone(),
+        table: Some(id.table.clone()),
+        server_id: server_id as i64,
+        gtid: state.txn.as_ref().and_then(|t| t.gtid.clone()),
+        file: state.file.clone(),
+        pos: start_pos as i64,
+        row: row as i32,
+        thread: state.thread,
+        query: state.query.clone(),
+    }
+}
+
 fn convert_row(
     schema: &TableSchema,
     row: &BinlogRow,
@@ -749,18 +772,7 @@ async fn handle_rows(
         };
         // Signals and incremental-snapshot windows (only with a signal table).
         if reader.config.filters.signal_table.is_some() {
-            let signal_pos = SourcePosition {
-                ts_ms,
-                db: id.db.clone(),
-                table: Some(id.table.clone()),
-                server_id: server_id as i64,
-                gtid: state.txn.as_ref().and_then(|t| t.gtid.clone()),
-                file: state.file.clone(),
-                pos: start_pos as i64,
-                row: i as i32,
-                thread: state.thread,
-                query: None,
-            };
+            let signal_pos = row_position(state, id, ts_ms, server_id, start_pos, i);
             let here = txn_offset(state, event_index, i, server_id);
             state
                 .incremental
@@ -791,18 +803,7 @@ async fn handle_rows(
         {
             continue;
         }
-        let pos = SourcePosition {
-            ts_ms,
-            db: id.db.clone(),
-            table: Some(id.table.clone()),
-            server_id: server_id as i64,
-            gtid: state.txn.as_ref().and_then(|t| t.gtid.clone()),
-            file: state.file.clone(),
-            pos: start_pos as i64,
-            row: i as i32,
-            thread: state.thread,
-            query: state.query.clone(),
-        };
+        let pos = row_position(state, id, ts_ms, server_id, start_pos, i);
         let tx_block = |state: &mut State| -> Option<TxBlock> {
             if !reader.config.provide_transaction_metadata {
                 return None;
