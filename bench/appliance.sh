@@ -13,17 +13,8 @@ B="$(cd "$(dirname "$0")" && pwd)"
 R="$(cd "$B/.." && pwd)"
 cd "$R"
 
-need_provision=0
-[ -x tests/.venv/bin/python ] && tests/.venv/bin/python -c 'import confluent_kafka, noida_db' 2>/dev/null \
-  || need_provision=1
-command -v mariadbd >/dev/null && command -v mariadb-install-db >/dev/null && command -v mariadb >/dev/null \
-  || need_provision=1
-[ "$need_provision" = 0 ] || tests/provision.sh
-
-bin_given=0
-for a in "$@"; do [ "$a" = "--bin" ] || [ "${a#--bin=}" != "$a" ] && bin_given=1; done
-if [ "$bin_given" = 0 ] && [ -z "${SLUICE_BIN:-}" ] && [ ! -x target/release/sluice ]; then
-  cargo build --release -p sluice
-fi
+. "$B/setup.sh"
+provision_if_missing mariadb confluent_kafka noida_db
+ensure_sluice "$@"
 
 exec tests/.venv/bin/python "$B/appliance.py" --command "bench/appliance.sh $*" "$@"

@@ -9,6 +9,7 @@ set -euo pipefail
 B="$(cd "$(dirname "$0")" && pwd)"
 R="$(cd "$B/.." && pwd)"
 cd "$R"
-tests/.venv/bin/python -c 'import confluent_kafka, noida_db' 2>/dev/null || tests/provision.sh
-[ -x target/release/sluice ] || cargo build --release -p sluice
+. "$B/setup.sh"
+provision_if_missing confluent_kafka noida_db
+ensure_sluice
 exec tests/.venv/bin/python "$B/es_sink.py" --command "bench/es_sink.sh $*" "$@"
