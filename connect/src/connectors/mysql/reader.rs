@@ -171,15 +171,16 @@ impl Reader {
         Ok(Some(schema))
     }
 
-    /// Applies DDL text, records it in the schema history and (when enabled) emits schema change
-    /// events. Returns the tables truncated by the statements.
+    /// Applies DDL text, records it in the schema history and, with `publish` (the events'
+    /// snapshot marker) and include.schema.changes, emits schema change events (recovery rebuilds
+    /// the history without publishing). Returns the tables truncated by the statements.
     #[allow(clippy::too_many_arguments)]
     pub async fn apply_ddl(
         &mut self,
         sql: &str,
         current_db: Option<&str>,
         pos: &SourcePosition,
-        marker: SnapshotMarker,
+        publish: Option<SnapshotMarker>,
         offset: &BinlogOffset,
         ts_ms: i64,
     ) -> Result<Vec<TableId>, ConnectorError> {
@@ -245,9 +246,11 @@ impl Reader {
                     .await
                     .map_err(|e| ConnectorError::Retriable(e.to_string()))?;
             }
-            let publish = self.config.include_schema_changes
-                && (!captured_tables.is_empty() || (changes.is_empty() && captured_db));
-            if publish {
+            let marker = publish.filter(|_| {
+                self.config.include_schema_changes
+                    && (!captured_tables.is_empty() || (changes.is_empty() && captured_db))
+            });
+            if let Some(marker) = marker {
                 let mut p = pos.clone();
                 p.db = db.clone();
                 p.table = if captured_tables.is_empty() {

@@ -162,9 +162,7 @@ pub async fn run(
     if let Some((cs, coll)) = &charset {
         let stmt = format!("SET character_set_server={cs}, collation_server={coll}");
         let p = snap_pos("", None);
-        reader
-            .apply_ddl_or_history(&stmt, None, &p, &hist_pos, ts_ms, emit_schema)
-            .await?;
+        snapshot_ddl(reader, &stmt, None, &p, &hist_pos, ts_ms, emit_schema).await?;
     }
     let mut captured: Vec<TableId> = Vec::new();
     for db in &dbs {
@@ -177,31 +175,29 @@ pub async fn run(
             .await
             .map_err(|e| db_error(&config, &format!("SHOW CREATE DATABASE {db}"), &e))?;
         let p = snap_pos(db, None);
-        reader
-            .apply_ddl_or_history(
-                &format!("DROP DATABASE IF EXISTS {}", quote(db)),
-                None,
-                &p,
-                &hist_pos,
-                ts_ms,
-                emit_schema,
-            )
-            .await?;
+        snapshot_ddl(
+            reader,
+            &format!("DROP DATABASE IF EXISTS {}", quote(db)),
+            None,
+            &p,
+            &hist_pos,
+            ts_ms,
+            emit_schema,
+        )
+        .await?;
         if let Some((_, text)) = create_db {
-            reader
-                .apply_ddl_or_history(&text, None, &p, &hist_pos, ts_ms, emit_schema)
-                .await?;
+            snapshot_ddl(reader, &text, None, &p, &hist_pos, ts_ms, emit_schema).await?;
         }
-        reader
-            .apply_ddl_or_history(
-                &format!("USE {}", quote(db)),
-                Some(db),
-                &p,
-                &hist_pos,
-                ts_ms,
-                emit_schema,
-            )
-            .await?;
+        snapshot_ddl(
+            reader,
+            &format!("USE {}", quote(db)),
+            Some(db),
+            &p,
+            &hist_pos,
+            ts_ms,
+            emit_schema,
+        )
+        .await?;
         for (name, kind) in tables {
             if kind != "BASE TABLE" {
                 continue;
@@ -217,9 +213,7 @@ pub async fn run(
                 .map_err(|e| db_error(&config, &format!("SHOW CREATE TABLE {id}"), &e))?;
             let Some((_, ddl)) = row else { continue };
             let p = snap_pos(db, Some(&name));
-            reader
-                .apply_ddl_or_history(&ddl, Some(db), &p, &hist_pos, ts_ms, emit_schema)
-                .await?;
+            snapshot_ddl(reader, &ddl, Some(db), &p, &hist_pos, ts_ms, emit_schema).await?;
             if included {
                 captured.push(id);
             }
@@ -343,6 +337,23 @@ pub async fn run(
     Ok(position)
 }
 
+/// Snapshot DDL: applied, recorded, and published (marker `true`) unless `emit` is false.
+async fn snapshot_ddl(
+    reader: &mut Reader,
+    sql: &str,
+    db: Option<&str>,
+    pos: &SourcePosition,
+    offset: &BinlogOffset,
+    ts_ms: i64,
+    emit: bool,
+) -> Result<(), ConnectorError> {
+    let publish = emit.then_some(SnapshotMarker::True);
+    reader
+        .apply_ddl(sql, db, pos, publish, offset, ts_ms)
+        .await
+        .map(|_| ())
+}
+
 async fn emit_held(
     reader: &Reader,
     h: Held,
@@ -388,34 +399,4 @@ async fn emit_held(
         offset.to_json(),
     );
     reader.emit(rec).await
-}
-
-impl Reader {
-    /// Snapshot DDL: applied to the model and recorded; schema change events only when
-    /// `emit` (recovery rebuilds the history without publishing).
-    pub async fn apply_ddl_or_history(
-        &mut self,
-        sql: &str,
-        db: Option<&str>,
-        pos: &SourcePosition,
-        offset: &BinlogOffset,
-        ts_ms: i64,
-        emit: bool,
-    ) -> Result<(), ConnectorError> {
-        let saved = self.config.include_schema_changes;
-        if !emit && saved {
-            // Recovery: same path without the public topic.
-            let mut cfg = (*self.config).clone();
-            cfg.include_schema_changes = false;
-            let original = std::mem::replace(&mut self.config, Arc::new(cfg));
-            let r = self
-                .apply_ddl(sql, db, pos, SnapshotMarker::True, offset, ts_ms)
-                .await;
-            self.config = original;
-            return r.map(|_| ());
-        }
-        self.apply_ddl(sql, db, pos, SnapshotMarker::True, offset, ts_ms)
-            .await
-            .map(|_| ())
-    }
 }

@@ -217,7 +217,7 @@ async fn stream_once(reader: &mut Reader, state: &mut State) -> Result<(), Conne
                         DEAD_AFTER.as_secs()
                     )));
                 }
-                maybe_heartbeat(reader, state, false).await?;
+                maybe_heartbeat(reader, state).await?;
                 continue;
             }
             Ok(None) => {
@@ -390,7 +390,7 @@ async fn handle_event(
                         &sql,
                         current_db,
                         &pos,
-                        SnapshotMarker::Streaming,
+                        Some(SnapshotMarker::Streaming),
                         &offset,
                         ts_ms,
                     )
@@ -412,7 +412,7 @@ async fn handle_event(
                 state.query = Some(q.query().into_owned());
             }
         }
-        HEARTBEAT_EVENT => maybe_heartbeat(reader, state, true).await?,
+        HEARTBEAT_EVENT => maybe_heartbeat(reader, state).await?,
         23..=25 | 30..=32 => {
             let Ok(Some(EventData::RowsEvent(rows))) = event.read_data() else {
                 let e = "could not decode a rows event";
@@ -433,7 +433,7 @@ async fn handle_event(
                 tme.table_name().to_string(),
             );
             let tme_columns = tme.columns_count() as usize;
-            let handled = handle_rows(
+            handle_rows(
                 reader,
                 state,
                 &id,
@@ -445,7 +445,6 @@ async fn handle_event(
                 server_id,
             )
             .await?;
-            let _ = handled;
         }
         _ => {}
     }
@@ -463,7 +462,7 @@ async fn handle_event(
         state.restart.row = 0;
         state.restart.gtids = state.gtids_text();
     }
-    maybe_heartbeat(reader, state, false).await?;
+    maybe_heartbeat(reader, state).await?;
     Ok(())
 }
 
@@ -575,18 +574,12 @@ async fn commit(
     Ok(())
 }
 
-async fn maybe_heartbeat(
-    reader: &mut Reader,
-    state: &mut State,
-    server: bool,
-) -> Result<(), ConnectorError> {
+async fn maybe_heartbeat(reader: &mut Reader, state: &mut State) -> Result<(), ConnectorError> {
     let interval = reader.config.heartbeat_interval_ms;
     if interval == 0 || state.txn.is_some() {
         return Ok(());
     }
-    if state.last_heartbeat.elapsed() >= Duration::from_millis(interval)
-        || (server && state.last_heartbeat.elapsed() >= Duration::from_millis(interval))
-    {
+    if state.last_heartbeat.elapsed() >= Duration::from_millis(interval) {
         state.last_heartbeat = Instant::now();
         let rec = reader.builder.heartbeat_record(state.restart.to_json());
         reader.emit(rec).await?;
@@ -678,10 +671,10 @@ async fn handle_rows(
     start_pos: u64,
     ts_ms: i64,
     server_id: u32,
-) -> Result<bool, ConnectorError> {
+) -> Result<(), ConnectorError> {
     if !reader.config.filters.table_included(id) {
         state.skip_rows = 0;
-        return Ok(false);
+        return Ok(());
     }
     let Some(schema) = reader.schema_of(id)? else {
         let message = format!(
@@ -691,9 +684,9 @@ async fn handle_rows(
             FailureMode::Fail => Err(ConnectorError::fatal(message)),
             FailureMode::Warn => {
                 tracing::warn!(connector = %reader.config.connector_name, "{message}");
-                Ok(false)
+                Ok(())
             }
-            FailureMode::Skip => Ok(false),
+            FailureMode::Skip => Ok(()),
         };
     };
     if schema.table.columns.len() != tme_columns {
@@ -705,9 +698,9 @@ async fn handle_rows(
             FailureMode::Fail => Err(ConnectorError::fatal(message)),
             FailureMode::Warn => {
                 tracing::warn!(connector = %reader.config.connector_name, "{message}");
-                Ok(false)
+                Ok(())
             }
-            FailureMode::Skip => Ok(false),
+            FailureMode::Skip => Ok(()),
         };
     }
     if let Some(lag) = &state.lag {
@@ -888,8 +881,7 @@ async fn handle_rows(
             reader.emit(rec).await?;
         }
     }
-    let _ = Arc::strong_count(&schema);
-    Ok(true)
+    Ok(())
 }
 
 #[cfg(test)]
