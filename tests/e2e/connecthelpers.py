@@ -106,6 +106,17 @@ class Rest:
     def wait_running(self, name, tasks=1, timeout=60):
         return self.wait_status(name, "RUNNING", ["RUNNING"] * tasks, timeout)
 
+    def wait_streaming(self, name, timeout=90):
+        """Waits until CDC connector `name` reads the binlog (its snapshot done and position taken), from the
+        `sluice_connect_mysql_connected` gauge on /metrics. RUNNING alone is not enough: as in Kafka Connect, a
+        task is RUNNING while its snapshot is still being taken, and a change made then lands in the snapshot."""
+        self.wait_running(name, timeout=timeout)
+        line = f'sluice_connect_mysql_connected{{connector="{name}"}} 1'
+
+        def streaming():
+            return line in self.get("/metrics").text.splitlines()
+        wait_for(streaming, timeout, f"{name} to stream the binlog")
+
 
 def wait_for(predicate, timeout, what, interval=0.3):
     """Like helpers.wait_until, but `predicate` may also raise (AssertionError, or a KeyError/IndexError/... from

@@ -175,7 +175,7 @@ def test_seed_pipeline_regexrouter_and_unwrap(connect, mariadb):
         "value.converter.schemas.enable": "false",
     })
     rest.create("unwrap", unwrap)
-    rest.wait_running("unwrap")
+    rest.wait_streaming("unwrap")
     topic = f"unwrapped.{db}.customers"
     mariadb.sql("DELETE FROM customers WHERE id=1001", db)
     recs = records(connect, topic, 4)
@@ -245,9 +245,8 @@ def test_incremental_snapshot_through_the_signal_table(connect, mariadb):
         "signal.data.collection": f"{db}.debezium_signal",
         "incremental.snapshot.chunk.size": "3",
     }))
-    rest.wait_running("inc")
+    rest.wait_streaming("inc")
     topic = f"{prefix}.{db}.customers"
-    time.sleep(1)
     mariadb.sql(f"""INSERT INTO debezium_signal VALUES ('sig-1', 'execute-snapshot',
                     '{{"data-collections": ["{db}.customers"], "type": "incremental"}}');
                     UPDATE customers SET first_name='live' WHERE id=1005;""", db)

@@ -396,7 +396,7 @@ def test_tables_without_primary_key(connect, mariadb):
     prefix = unique("nopk")
     rest = Rest(connect.rest_port)
     rest.create("nopk", cdc_config(mariadb, db, prefix))
-    rest.wait_running("nopk")
+    rest.wait_streaming("nopk")
     mariadb.sql("INSERT INTO nokey VALUES (2, 'two'); INSERT INTO uniq VALUES (2, 'B2');"
                 "INSERT INTO uniqnull VALUES ('N2', 2); UPDATE uniq SET n = 3 WHERE code = 'A1';", db)
     nokey = wait_records(connect.bootstrap, f"{prefix}.{db}.nokey", lambda rs: len(rs) >= 2)
@@ -422,7 +422,7 @@ def test_purged_binlog_position(connect, mariadb):
     rest = Rest(connect.rest_port)
     cfg = cdc_config(mariadb, db, prefix)
     rest.create("purge", cfg)
-    rest.wait_running("purge")
+    rest.wait_streaming("purge")
     topic = f"{prefix}.{db}.t"
     mariadb.sql("INSERT INTO t VALUES (3, 'c')", db)
     wait_records(connect.bootstrap, topic, lambda rs: len(rs) >= 3)
@@ -457,7 +457,7 @@ def test_purged_binlog_position(connect, mariadb):
     st = rest.status("purge").json()
     if st["tasks"] and st["tasks"][0]["state"] == "FAILED":
         rest.post("/connectors/purge/restart?includeTasks=true&onlyFailed=true")
-    rest.wait_running("purge", timeout=90)
+    rest.wait_streaming("purge", timeout=90)
     mariadb.sql("INSERT INTO t VALUES (5, 'e')", db)
     recs = wait_records(connect.bootstrap, topic,
                         lambda rs: any(r.value and r.value["payload"]["op"] == "c"
@@ -491,7 +491,7 @@ def test_unparseable_ddl(connect, mariadb):
     st = rest.status("ddl").json()
     if st["tasks"] and st["tasks"][0]["state"] == "FAILED":
         rest.post("/connectors/ddl/restart?includeTasks=true&onlyFailed=true")
-    rest.wait_running("ddl", timeout=90)
+    rest.wait_streaming("ddl", timeout=90)
     mariadb.sql("INSERT INTO t VALUES (2, 'after-ddl')", db)
     recs = wait_records(connect.bootstrap, topic, lambda rs: len(rs) >= 2, what="the change after the DDL")
     time.sleep(2)

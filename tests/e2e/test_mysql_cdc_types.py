@@ -532,7 +532,7 @@ def test_message_key_columns_and_column_exclude_list(connect, mariadb):
         "message.key.columns": f"{db}.t:v,id;{db}.nokey:b",
         "column.exclude.list": f"{db}.t.secret",
     }))
-    rest.wait_running("mkc")
+    rest.wait_streaming("mkc")
     mariadb.sql("INSERT INTO t VALUES (2, 'two', 's2'); INSERT INTO nokey VALUES (2, 'y');", db)
     topic = f"{prefix}.{db}.t"
     recs = wait_records(connect.bootstrap, topic, lambda rs: len(rs) >= 2)

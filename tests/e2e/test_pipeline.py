@@ -47,7 +47,7 @@ def test_seed_pipeline_mysql_to_member_index(connect, mariadb, es):
         "key.ignore": "true", "schema.ignore": "true",
         "value.converter": JSON_CONVERTER, "value.converter.schemas.enable": "false",
     })
-    rest.wait_running("mysql-source")
+    rest.wait_streaming("mysql-source")
     rest.wait_running("es-sink")
     mariadb.sql("INSERT INTO member (name, email) VALUES ('Ann', 'ann@example.com');"
                 "UPDATE member SET email='sally@new.example.com' WHERE name='Sally';", db)
@@ -88,7 +88,7 @@ def test_unwrapped_keyed_pipeline_keeps_the_index_equal_to_the_table(connect, ma
         "transforms.key.type": "org.apache.kafka.connect.transforms.ExtractField$Key",
         "transforms.key.field": "id",
     })
-    rest.wait_running("src")
+    rest.wait_streaming("src")
     rest.wait_running("sink")
     mariadb.sql("INSERT INTO member (name, email) VALUES ('Ann', 'ann@example.com'), ('Bob', 'bob@example.com');"
                 "UPDATE member SET name='Sally S.' WHERE name='Sally';"

@@ -79,6 +79,8 @@ struct State {
     incremental: Incremental,
     /// Milliseconds between a rows event's time in the database and its processing.
     lag: Option<Arc<std::sync::atomic::AtomicI64>>,
+    /// 1 while the binlog stream is open (Debezium's streaming metric `Connected`).
+    connected: Option<Arc<std::sync::atomic::AtomicI64>>,
 }
 
 impl State {
@@ -101,6 +103,7 @@ impl State {
             last_heartbeat: Instant::now(),
             incremental: Incremental::new(chunk_size),
             lag: None,
+            connected: None,
         }
     }
 
@@ -145,9 +148,18 @@ pub async fn run(
         "Milliseconds between the last rows event's time in the database (binlog header, second resolution) and its processing.",
         &[],
     ));
+    state.connected = Some(reader.gauge(
+        "sluice_connect_mysql_connected",
+        "1 while the connector reads the binlog stream (the snapshot is done and its position taken), else 0.",
+        &[],
+    ));
     let mut failures = 0u32;
     loop {
-        match stream_once(reader, &mut state).await {
+        let result = stream_once(reader, &mut state).await;
+        if let Some(c) = &state.connected {
+            c.store(0, std::sync::atomic::Ordering::Relaxed);
+        }
+        match result {
             Ok(()) => return Ok(()),
             Err(e) if e.is_retriable() && !reader.stopped() => {
                 failures += 1;
@@ -196,6 +208,9 @@ async fn stream_once(reader: &mut Reader, state: &mut State) -> Result<(), Conne
         state.restart.pos,
         config.server_id
     );
+    if let Some(c) = &state.connected {
+        c.store(1, std::sync::atomic::Ordering::Relaxed);
+    }
     let tick = if config.heartbeat_interval_ms > 0 {
         Duration::from_millis(config.heartbeat_interval_ms.min(1000))
     } else {
