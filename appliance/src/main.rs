@@ -47,6 +47,17 @@ struct BrokerArgs {
         env = "SLUICE_CONNECTORS_DIR"
     )]
     connectors_dir: Option<std::path::PathBuf>,
+    /// Memory the caches and buffers may use together, in MB (default 128, for a 1 GB host
+    /// shared with a database): the broker's metadata cache, request pool and fetch responses
+    /// and the Connect tasks' queues and write buffers. Full buffers slow their writers down
+    /// instead of growing. Same as sluice.memory.budget.mb (env SLUICE_MEMORY_BUDGET_MB).
+    #[arg(
+        long = "memory-budget-mb",
+        value_name = "MB",
+        global = true,
+        env = "SLUICE_MEMORY_BUDGET_MB"
+    )]
+    memory_budget_mb: Option<u32>,
 }
 
 #[derive(Subcommand)]
@@ -244,6 +255,18 @@ const EXTERNAL_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_
 /// `sluice connect`: the Connect runtime alone, against the cluster named by bootstrap.servers.
 async fn run_connect_only(args: BrokerArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
+    let budget_mb = args.memory_budget_mb.map_or(128, u64::from);
+    if budget_mb < sluice_broker::config::MIN_MEMORY_BUDGET_MB as u64 {
+        anyhow::bail!(
+            "--memory-budget-mb {budget_mb} (SLUICE_MEMORY_BUDGET_MB) is below the smallest workable budget of {} MB",
+            sluice_broker::config::MIN_MEMORY_BUDGET_MB
+        );
+    }
+    sluice_connect::runtime::memory::configure((budget_mb << 20) as usize / 2);
+    tracing::info!(
+        "memory budget {budget_mb} MB: Connect task buffers {} MB",
+        budget_mb / 2
+    );
     if args.config.is_some() || !args.overrides.is_empty() {
         tracing::warn!("--config and --override set broker properties, which `sluice connect` does not use (it runs no broker); worker settings go in --connect-config or CONNECT_* variables");
     }
@@ -277,8 +300,24 @@ async fn run(args: BrokerArgs, mode: Mode) -> anyhow::Result<()> {
         return run_connect_only(args).await;
     }
     let started = std::time::Instant::now();
-    let config =
-        settings::broker_config(args.config.as_deref(), &args.overrides, std::env::vars())?;
+    let mut overrides = args.overrides.clone();
+    if let Some(mb) = args.memory_budget_mb {
+        overrides.push(format!("sluice.memory.budget.mb={mb}"));
+    }
+    let config = settings::broker_config(args.config.as_deref(), &overrides, std::env::vars())?;
+    sluice_connect::runtime::memory::configure(config.connect_pool_bytes());
+    let mb = |n: u64| n as f64 / (1u64 << 20) as f64;
+    tracing::info!(
+        "memory budget {} MB: metadata cache {:.0} MB, request pool {}, fetch responses {:.0} MB at most, log cleaner {:.0} MB, Connect task buffers {:.0} MB",
+        config.memory_budget_bytes >> 20,
+        mb(config.metadata_cache_bytes),
+        config
+            .queued_max_request_bytes
+            .map_or("unbounded".to_string(), |n| format!("{:.0} MB", mb(n as u64))),
+        mb(config.fetch_max_bytes as u64),
+        mb(config.cleaner_dedupe_buffer_bytes),
+        mb(config.connect_pool_bytes() as u64),
+    );
     let running = sluice_broker::start(config)
         .await
         .context("broker failed to start")?;

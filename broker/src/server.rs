@@ -130,10 +130,14 @@ pub fn encode_response(
     Ok(out.freeze())
 }
 
+/// A request frame and the request-pool bytes it holds until answered.
+type Frame = (Bytes, Option<tokio::sync::OwnedSemaphorePermit>);
+
 async fn read_frame<R: AsyncRead + Unpin>(
     rd: &mut R,
     max: usize,
-) -> Result<Option<Bytes>, std::io::Error> {
+    pool: Option<&(Arc<tokio::sync::Semaphore>, usize)>,
+) -> Result<Option<Frame>, std::io::Error> {
     let size = match rd.read_i32().await {
         Ok(s) => s,
         Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
@@ -149,6 +153,15 @@ async fn read_frame<R: AsyncRead + Unpin>(
             .to_string(),
         ));
     }
+    // queued.max.request.bytes: wait for room before reading the body (the client's writes
+    // then back up in its socket: back-pressure). A frame larger than the pool takes all of it.
+    let permit = match pool {
+        Some((sem, total)) => {
+            let n = (size as usize).clamp(1, *total) as u32;
+            sem.clone().acquire_many_owned(n).await.ok()
+        }
+        None => None,
+    };
     // Grow as bytes arrive rather than trusting the announced size up front.
     let mut buf = Vec::with_capacity((size as usize).min(64 * 1024));
     let n = rd.take(size as u64).read_to_end(&mut buf).await?;
@@ -158,7 +171,7 @@ async fn read_frame<R: AsyncRead + Unpin>(
             format!("connection closed after {n} of {size} frame bytes"),
         ));
     }
-    Ok(Some(Bytes::from(buf)))
+    Ok(Some((Bytes::from(buf), permit)))
 }
 
 /// A response slot, written in request order by the connection's writer task.
@@ -214,10 +227,19 @@ async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     let (rd, wr) = tokio::io::split(stream);
     let mut rd = BufReader::with_capacity(64 * 1024, rd);
     let max = broker.config.socket_request_max_bytes;
+    let pool = broker.request_pool.as_ref().map(|sem| {
+        let total = broker
+            .config
+            .queued_max_request_bytes
+            .unwrap_or(usize::MAX)
+            .min(u32::MAX as usize);
+        (sem.clone(), total)
+    });
     let (tx, rx) = tokio::sync::mpsc::channel::<Slot>(MAX_IN_FLIGHT);
     let writer = tokio::spawn(write_responses(wr, rx, peer));
     loop {
-        let frame = match read_frame(&mut rd, max).await {
+        // `_held` keeps the request's pool bytes until it has been applied.
+        let (frame, _held) = match read_frame(&mut rd, max, pool.as_ref()).await {
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(e) => {
@@ -339,4 +361,59 @@ pub async fn bind(broker: &Broker) -> std::io::Result<Vec<TcpListener>> {
         out.push(listener);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(body: &[u8]) -> Vec<u8> {
+        let mut v = (body.len() as i32).to_be_bytes().to_vec();
+        v.extend_from_slice(body);
+        v
+    }
+
+    #[tokio::test]
+    async fn a_full_request_pool_holds_the_next_frame_back() {
+        let sem = Arc::new(tokio::sync::Semaphore::new(100));
+        let pool = (sem.clone(), 100usize);
+        let mut input: &[u8] = &[frame(&[7u8; 60]), frame(&[8u8; 60])].concat();
+        let (first, held) = read_frame(&mut input, 1 << 20, Some(&pool))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(first.len(), 60);
+        assert_eq!(sem.available_permits(), 40);
+        let mut rest = input.to_vec();
+        let sem2 = sem.clone();
+        let next = tokio::spawn(async move {
+            let pool = (sem2, 100usize);
+            let mut r: &[u8] = &rest;
+            let got = read_frame(&mut r, 1 << 20, Some(&pool)).await;
+            rest.clear();
+            got.unwrap().unwrap().0.len()
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(
+            !next.is_finished(),
+            "the second frame must wait for pool room"
+        );
+        drop(held);
+        assert_eq!(next.await.unwrap(), 60);
+        assert_eq!(sem.available_permits(), 100);
+    }
+
+    #[tokio::test]
+    async fn a_frame_larger_than_the_pool_takes_all_of_it() {
+        let sem = Arc::new(tokio::sync::Semaphore::new(10));
+        let pool = (sem.clone(), 10usize);
+        let mut input: &[u8] = &frame(&[1u8; 50]);
+        let (f, held) = read_frame(&mut input, 1 << 20, Some(&pool))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((f.len(), sem.available_permits()), (50, 0));
+        drop(held);
+        assert_eq!(sem.available_permits(), 10);
+    }
 }

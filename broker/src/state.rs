@@ -165,6 +165,9 @@ pub struct Broker {
     pub started: Instant,
     /// Request counters and latencies (per-topic counters live on each `Topic`).
     pub metrics: crate::metrics::BrokerMetrics,
+    /// The request memory pool (`queued.max.request.bytes`): bytes of requests read and not yet
+    /// answered; None when unbounded.
+    pub request_pool: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 /// Kafka's topic name rule: 1-249 characters of [a-zA-Z0-9._-], not "." or "..".
@@ -224,7 +227,11 @@ impl Broker {
             }
         }
         let (data_tx, _) = watch::channel(0u64);
+        let request_pool = config
+            .queued_max_request_bytes
+            .map(|n| Arc::new(tokio::sync::Semaphore::new(n.min(u32::MAX as usize))));
         let broker = Arc::new(Broker {
+            request_pool,
             config,
             cluster_id,
             meta: meta.clone(),

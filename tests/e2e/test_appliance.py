@@ -82,6 +82,7 @@ def test_env_only_start_with_connectors_dir_health_and_sigterm(rootfs, tmp_path)
     ({"KAFKA_CFG_NUM_PARTITIONS": "many"}, "num.partitions"),
     ({"KAFKA_CFG_LISTENERS": "PLAINTEXT://127.0.0.1"}, "listeners"),
     ({"KAFKA_CFG_LOG_CLEANUP_POLICY": "shred"}, "log.cleanup.policy"),
+    ({"SLUICE_MEMORY_BUDGET_MB": "8"}, "sluice.memory.budget.mb"),
 ])
 def test_bad_setting_is_one_line_naming_it(rootfs, tmp_path, env, key):
     env = dict(env, KAFKA_CFG_LOG_DIRS=str(tmp_path / "data"))

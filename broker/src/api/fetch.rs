@@ -23,10 +23,11 @@ fn read_once(b: &Broker, req: &FetchRequest, version: i16) -> (FetchResponse, us
     let mut resp = FetchResponse::default();
     let mut total = 0usize;
     let mut any_error = false;
+    // The client's max_bytes, capped by the broker's fetch.max.bytes (as Kafka does).
     let max_total = if req.max_bytes > 0 {
-        req.max_bytes as usize
+        (req.max_bytes as usize).min(b.config.fetch_max_bytes)
     } else {
-        usize::MAX
+        b.config.fetch_max_bytes
     };
     for ft in &req.topics {
         let topic = if version >= 13 {

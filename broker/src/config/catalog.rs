@@ -51,6 +51,8 @@ pub static BROKER_CONFIGS: &[BrokerDef] = &[
     b!("delete.topic.enable", "true", Boolean, "Allow topic deletion."),
     b!("message.max.bytes", "1048588", Int, "Largest record batch the broker accepts (topic synonym max.message.bytes)."),
     b!("socket.request.max.bytes", "104857600", Int, "Largest request frame accepted; larger frames close the connection."),
+    b!("queued.max.request.bytes", "-1", Long, "Bytes of requests read and not yet answered, over all connections; a connection waits for room before reading the next request (-1: unbounded). Unless set: a quarter of sluice.memory.budget.mb."),
+    b!("fetch.max.bytes", "57671680", Int, "Most record bytes one Fetch response carries (a first batch larger than this is still returned whole). Unless set: the smaller of 57671680 and an eighth of sluice.memory.budget.mb."),
     b!("socket.send.buffer.bytes", "102400", Int, "Accepted for compatibility."),
     b!("socket.receive.buffer.bytes", "102400", Int, "Accepted for compatibility."),
     b!("num.network.threads", "3", Int, "Accepted for compatibility (tokio schedules connections)."),
@@ -69,8 +71,9 @@ pub static BROKER_CONFIGS: &[BrokerDef] = &[
     b!("log.roll.hours", "168", Int, "Segment roll time in hours (log.roll.ms wins)."),
     b!("log.cleaner.enable", "true", Boolean, "Run the log cleaner for compacted topics."),
     b!("log.cleaner.backoff.ms", "15000", Long, "Pause between log cleaner passes."),
-    b!("log.cleaner.dedupe.buffer.size", "16777216", Long, "Memory for the cleaner's key map (bounds keys cleaned per pass)."),
-    b!("sluice.metadata.cache.bytes", "16777216", Long, "Cache size of the sled metadata store."),
+    b!("log.cleaner.dedupe.buffer.size", "16777216", Long, "Memory for the cleaner's key map (bounds keys cleaned per pass). Unless set: the smaller of 16777216 and an eighth of sluice.memory.budget.mb."),
+    b!("sluice.memory.budget.mb", "128", Int, "Memory the appliance's caches and buffers may use together, in MB (flag --memory-budget-mb, env SLUICE_MEMORY_BUDGET_MB): sled cache 1/16, request pool 1/4, fetch responses 1/8, log cleaner 1/8, Connect task buffers 1/2. Full buffers apply back-pressure instead of growing."),
+    b!("sluice.metadata.cache.bytes", "16777216", Long, "Cache size of the sled metadata store. Unless set: a sixteenth of sluice.memory.budget.mb."),
     b!("sluice.metrics.listener", "", String, null, "http://host:port serving Prometheus /metrics and /ready for the broker alone (e.g. http://0.0.0.0:9404); empty: off. With Connect, the REST port serves both."),
 ];
 

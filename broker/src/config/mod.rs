@@ -37,6 +37,9 @@ pub struct Listener {
 }
 
 /// The resolved broker settings.
+/// The smallest `sluice.memory.budget.mb` accepted.
+pub const MIN_MEMORY_BUDGET_MB: i64 = 16;
+
 #[derive(Debug, Clone)]
 pub struct BrokerConfig {
     pub node_id: i32,
@@ -54,6 +57,14 @@ pub struct BrokerConfig {
     pub group_max_size: usize,
     pub retention_check_interval_ms: u64,
     pub metadata_cache_bytes: u64,
+    /// `sluice.memory.budget.mb` in bytes: what caches and buffers may hold together; the
+    /// settings below that it sizes are derived from it unless set explicitly.
+    pub memory_budget_bytes: u64,
+    /// `queued.max.request.bytes`: request bytes read and not yet answered, all connections
+    /// together (None: unbounded).
+    pub queued_max_request_bytes: Option<usize>,
+    /// `fetch.max.bytes`: record bytes per Fetch response at most (first batch excepted).
+    pub fetch_max_bytes: usize,
     pub delete_topic_enable: bool,
     pub cleaner_enable: bool,
     pub cleaner_backoff_ms: u64,
@@ -204,6 +215,24 @@ impl BrokerConfig {
                 }
             })?),
         };
+        let budget_mb = num("sluice.memory.budget.mb")?;
+        if budget_mb < MIN_MEMORY_BUDGET_MB {
+            return Err(ConfigError::Invalid {
+                key: "sluice.memory.budget.mb".into(),
+                message: format!(
+                    "{budget_mb} MB is below the smallest workable budget of {MIN_MEMORY_BUDGET_MB} MB (also set as --memory-budget-mb or SLUICE_MEMORY_BUDGET_MB)"
+                ),
+            });
+        }
+        let budget = budget_mb << 20;
+        // A setting the budget sizes: its explicit value, else the budget's share.
+        let derived = |k: &str, share: i64| -> Result<i64, ConfigError> {
+            if set.contains_key(k) {
+                num(k)
+            } else {
+                Ok(share)
+            }
+        };
         let cfg = BrokerConfig {
             node_id: num("node.id")? as i32,
             listeners: broker_listeners,
@@ -220,15 +249,32 @@ impl BrokerConfig {
             group_max_session_timeout_ms: num("group.max.session.timeout.ms")? as i32,
             group_max_size: num("group.max.size")?.max(1) as usize,
             retention_check_interval_ms: num("log.retention.check.interval.ms")?.max(100) as u64,
-            metadata_cache_bytes: num("sluice.metadata.cache.bytes")?.max(1 << 20) as u64,
+            metadata_cache_bytes: derived("sluice.metadata.cache.bytes", budget / 16)?.max(1 << 20)
+                as u64,
+            memory_budget_bytes: budget as u64,
+            queued_max_request_bytes: match derived("queued.max.request.bytes", budget / 4)? {
+                n if n <= 0 => None,
+                n => Some((n as usize).max(1 << 20)),
+            },
+            fetch_max_bytes: derived("fetch.max.bytes", (budget / 8).min(57_671_680))?.max(1024)
+                as usize,
             delete_topic_enable: get("delete.topic.enable").eq_ignore_ascii_case("true"),
             cleaner_enable: get("log.cleaner.enable").eq_ignore_ascii_case("true"),
             cleaner_backoff_ms: num("log.cleaner.backoff.ms")?.max(10) as u64,
-            cleaner_dedupe_buffer_bytes: num("log.cleaner.dedupe.buffer.size")?.max(1 << 16) as u64,
+            cleaner_dedupe_buffer_bytes: derived(
+                "log.cleaner.dedupe.buffer.size",
+                (budget / 8).min(16 << 20),
+            )?
+            .max(1 << 16) as u64,
             metrics_listener,
             explicit: set,
         };
         Ok((cfg, warnings))
+    }
+
+    /// The Connect runtime's share of the memory budget (source queues, sink buffers).
+    pub fn connect_pool_bytes(&self) -> usize {
+        (self.memory_budget_bytes / 2) as usize
     }
 
     /// The broker-level value that serves as default for a topic config, if explicitly set.
@@ -304,6 +350,44 @@ mod tests {
         assert_eq!(c.num_partitions, 1);
         assert_eq!(c.group_initial_rebalance_delay_ms, 3000);
         assert_eq!(c.message_max_bytes, 1048588);
+    }
+
+    #[test]
+    fn memory_budget_sizes_caches_and_buffers_unless_set() {
+        let (c, _) = cfg(&[]).unwrap();
+        assert_eq!(c.memory_budget_bytes, 128 << 20);
+        assert_eq!(c.metadata_cache_bytes, 8 << 20);
+        assert_eq!(c.queued_max_request_bytes, Some(32 << 20));
+        assert_eq!(c.fetch_max_bytes, 16 << 20);
+        assert_eq!(c.cleaner_dedupe_buffer_bytes, 16 << 20);
+        assert_eq!(c.connect_pool_bytes(), 64 << 20);
+
+        let (c, _) = cfg(&[("sluice.memory.budget.mb", "1024")]).unwrap();
+        assert_eq!(c.metadata_cache_bytes, 64 << 20);
+        assert_eq!(c.queued_max_request_bytes, Some(256 << 20));
+        assert_eq!(
+            c.fetch_max_bytes, 57_671_680,
+            "Kafka's default is the ceiling"
+        );
+        assert_eq!(c.cleaner_dedupe_buffer_bytes, 16 << 20);
+        assert_eq!(c.connect_pool_bytes(), 512 << 20);
+
+        let (c, _) = cfg(&[
+            ("sluice.memory.budget.mb", "32"),
+            ("sluice.metadata.cache.bytes", "4194304"),
+            ("queued.max.request.bytes", "-1"),
+            ("fetch.max.bytes", "1048576"),
+        ])
+        .unwrap();
+        assert_eq!(c.metadata_cache_bytes, 4 << 20);
+        assert_eq!(c.queued_max_request_bytes, None);
+        assert_eq!(c.fetch_max_bytes, 1 << 20);
+        assert_eq!(c.connect_pool_bytes(), 16 << 20);
+
+        let e = cfg(&[("sluice.memory.budget.mb", "8")]).unwrap_err();
+        assert!(e.to_string().contains("sluice.memory.budget.mb"), "{e}");
+        let e = cfg(&[("sluice.memory.budget.mb", "lots")]).unwrap_err();
+        assert!(e.to_string().contains("sluice.memory.budget.mb"), "{e}");
     }
 
     #[test]

@@ -33,6 +33,22 @@ pub struct ConnectRecord {
 }
 
 impl ConnectRecord {
+    /// Roughly the bytes this record holds in memory (key, value, topic, headers, source offset),
+    /// for memory-budget accounting; not exact.
+    pub fn approx_size(&self) -> usize {
+        let offset = self.source_offset.as_ref().map_or(0, |o| 48 * o.len());
+        std::mem::size_of::<ConnectRecord>()
+            + self.topic.len()
+            + self.key.approx_size()
+            + self.value.approx_size()
+            + self
+                .headers
+                .iter()
+                .map(|h| h.key.len() + h.value.approx_size())
+                .sum::<usize>()
+            + offset
+    }
+
     pub fn new(
         topic: impl Into<String>,
         key_schema: Option<SchemaRef>,

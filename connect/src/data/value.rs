@@ -32,6 +32,25 @@ pub struct Struct {
     pub values: Vec<Value>,
 }
 
+impl Value {
+    /// Roughly the bytes this value holds (for memory accounting, not exact).
+    pub fn approx_size(&self) -> usize {
+        std::mem::size_of::<Value>()
+            + match self {
+                Value::String(s) => s.len(),
+                Value::Bytes(b) => b.len(),
+                Value::Decimal(_) => 24,
+                Value::Array(a) => a.iter().map(Value::approx_size).sum(),
+                Value::Map(m) => m
+                    .iter()
+                    .map(|(k, v)| k.approx_size() + v.approx_size())
+                    .sum(),
+                Value::Struct(s) => s.values.iter().map(Value::approx_size).sum(),
+                _ => 0,
+            }
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum DataError {
     /// Kafka's DataException; the message follows Kafka's wording where one exists.

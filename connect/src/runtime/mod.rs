@@ -7,6 +7,7 @@ pub mod entities;
 pub mod error;
 pub mod herder;
 pub mod loggers;
+pub mod memory;
 pub mod metrics;
 pub mod offset_store;
 pub mod plugins;
@@ -152,6 +153,7 @@ impl ConnectRuntime {
         for key in config.unknown_keys() {
             tracing::warn!("The configuration '{key}' was supplied but isn't a known config.");
         }
+        memory::register_metrics();
         let mut listeners = Vec::new();
         for l in &config.listeners {
             let addr = l.bind_addr();

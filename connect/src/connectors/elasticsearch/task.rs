@@ -45,6 +45,8 @@ struct Pending {
     tp: TopicPartition,
     offset: i64,
     queued: Instant,
+    /// The encoded bytes' share of the Connect memory pool, released once acknowledged.
+    _held: crate::runtime::memory::Reservation,
 }
 
 #[derive(Default)]
@@ -238,6 +240,29 @@ impl Running {
         Ok(())
     }
 
+    /// Takes `len` bytes of the Connect memory pool, sending what is buffered while the pool is
+    /// full, for flush.timeout.ms at most (then a retriable error, as for max.buffered.records).
+    async fn reserve(
+        &self,
+        len: usize,
+    ) -> Result<crate::runtime::memory::Reservation, ConnectorError> {
+        let pool = crate::runtime::memory::pool();
+        if let Some(r) = pool.try_reserve(len) {
+            return Ok(r);
+        }
+        self.shared.wake.notify_one();
+        let wait = Duration::from_millis(self.cfg.flush_timeout_ms);
+        tokio::time::timeout(wait, pool.reserve(len))
+            .await
+            .map_err(|_| {
+                ConnectorError::Retriable(format!(
+                    "the Connect memory pool ({} bytes, half of --memory-budget-mb) stayed full for flush.timeout.ms ({} ms): Elasticsearch is not keeping up",
+                    pool.total(),
+                    self.cfg.flush_timeout_ms
+                ))
+            })
+    }
+
     /// Waits until a record fits in max.buffered.records.
     async fn wait_for_space(&self) -> Result<(), ConnectorError> {
         let deadline = Instant::now() + Duration::from_millis(self.cfg.flush_timeout_ms);
@@ -267,11 +292,12 @@ impl Running {
         }
     }
 
-    fn enqueue(&self, mut action: Action, record: &SinkRecord) {
+    async fn enqueue(&self, mut action: Action, record: &SinkRecord) -> Result<(), ConnectorError> {
         let mut bytes = Vec::with_capacity(action.source.as_ref().map_or(0, |s| s.len()) + 96);
         action.encode(&mut bytes);
         // Only the encoded lines are kept (results are classified from the metadata).
         action.source = None;
+        let held = self.reserve(bytes.len()).await?;
         let tp = TopicPartition::new(record.topic.clone(), record.kafka_partition.unwrap_or(0));
         let offset = record.kafka_offset.unwrap_or(0);
         let mut st = self.shared.state.lock();
@@ -288,6 +314,7 @@ impl Running {
             tp,
             offset,
             queued: Instant::now(),
+            _held: held,
         });
         let full = st.queue.len() >= self.cfg.batch_size
             || self
@@ -298,6 +325,7 @@ impl Running {
         if full || self.cfg.linger_ms == 0 {
             self.shared.wake.notify_one();
         }
+        Ok(())
     }
 
     /// Sends everything buffered and waits for it (flush.timeout.ms at most).
@@ -693,7 +721,7 @@ impl SinkTask for ElasticsearchSinkTask {
             let index = action.index.clone();
             run.ensure_resource(&index, &record).await?;
             run.wait_for_space().await?;
-            run.enqueue(action, &record);
+            run.enqueue(action, &record).await?;
         }
         Ok(())
     }
@@ -782,6 +810,7 @@ mod tests {
             tp: TopicPartition::new("t", 0),
             offset,
             queued: Instant::now() - Duration::from_secs(1),
+            _held: Default::default(),
         }
     }
 

@@ -145,6 +145,9 @@ pub struct MySqlSourceTask {
     handle: Option<tokio::task::JoinHandle<()>>,
     max_batch: usize,
     poll_wait: Duration,
+    /// The memory-pool bytes of the last batch handed over, released at the next poll (when the
+    /// runtime has converted and produced it).
+    held: crate::runtime::memory::Reservation,
 }
 
 impl MySqlSourceTask {
@@ -155,6 +158,7 @@ impl MySqlSourceTask {
             handle: None,
             max_batch: 2048,
             poll_wait: Duration::from_millis(500),
+            held: Default::default(),
         }
     }
 }
@@ -195,6 +199,7 @@ impl SourceTask for MySqlSourceTask {
     }
 
     async fn poll(&mut self) -> Result<Vec<SourceRecord>, ConnectorError> {
+        self.held = Default::default();
         let Some(rx) = self.rx.as_mut() else {
             return Ok(Vec::new());
         };
@@ -206,7 +211,10 @@ impl SourceTask for MySqlSourceTask {
         let mut next = Some(first);
         while let Some(m) = next.take() {
             match m {
-                Msg::Record(r) => out.push(*r),
+                Msg::Record(r, held) => {
+                    out.push(*r);
+                    self.held.merge(held);
+                }
                 Msg::Failed(e) => {
                     if out.is_empty() {
                         self.rx = None;

@@ -21,7 +21,8 @@ use super::offsets::{self, BinlogOffset};
 
 /// What the reader hands the task.
 pub enum Msg {
-    Record(Box<SourceRecord>),
+    /// A record and the bytes it holds in the Connect memory pool.
+    Record(Box<SourceRecord>, crate::runtime::memory::Reservation),
     /// The reader stopped for good with this error (the task fails with it).
     Failed(ConnectorError),
 }
@@ -142,10 +143,14 @@ impl Reader {
         g
     }
 
-    /// Queues a record; waits while the queue is full. Err when the task is gone.
+    /// Queues a record; waits while the queue (max.queue.size records) or the Connect memory
+    /// pool is full. Err when the task is gone.
     pub async fn emit(&self, record: SourceRecord) -> Result<(), ConnectorError> {
+        let held = crate::runtime::memory::pool()
+            .reserve(record.approx_size())
+            .await;
         self.tx
-            .send(Msg::Record(Box::new(record)))
+            .send(Msg::Record(Box::new(record), held))
             .await
             .map_err(|_| ConnectorError::fatal("the task stopped"))
     }

@@ -1059,7 +1059,7 @@ mod tests {
         }
         drop(reader);
         let mut out = Vec::new();
-        while let Ok(Msg::Record(r)) = rx.try_recv() {
+        while let Ok(Msg::Record(r, _)) = rx.try_recv() {
             out.push(*r);
         }
         (out, state)
