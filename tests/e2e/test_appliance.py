@@ -23,12 +23,23 @@ def rootfs(tmp_path_factory):
     binary = out / "fs" / "usr" / "local" / "bin" / "sluice"
     assert binary.exists()
     assert (out / "fs" / "var" / "lib" / "sluice").is_dir()
+    # The image's base (distroless/base-nossl) has glibc only: every other library the binary links
+    # must be bundled in /usr/local/lib/sluice (LD_LIBRARY_PATH in the Dockerfile) and resolve from there.
+    libdir = out / "fs" / "usr" / "local" / "lib" / "sluice"
+    ldd = run(["env", f"LD_LIBRARY_PATH={libdir}", "ldd", str(binary)], timeout=30)
+    glibc = ("linux-vdso", "libc.so", "libm.so", "libpthread.so", "libdl.so", "librt.so", "ld-linux", "/lib64/ld-linux")
+    for line in ldd.stdout.splitlines():
+        name = line.strip().split(" ")[0]
+        if not name.startswith(glibc):
+            assert f"=> {libdir}/" in line, f"{name} is not bundled in the image's rootfs:\n{ldd.stdout}"
+    assert (libdir / "libgcc_s.so.1").exists(), ldd.stdout
     return binary
 
 
 def start(binary, env, cwd):
     full = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_CFG_", "CONNECT_", "SLUICE_"))}
     full.update(env)
+    full["LD_LIBRARY_PATH"] = str(binary.parent.parent / "lib" / "sluice")  # as the Dockerfile sets it
     return subprocess.Popen([str(binary)], env=full, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, preexec_fn=preexec_die_with_parent)
 
