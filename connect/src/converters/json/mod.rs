@@ -87,6 +87,8 @@ impl JsonConfig {
 pub struct JsonConverter {
     config: JsonConfig,
     schema_cache: SchemaCache,
+    /// The last payload's size (+25%, at most 64 KiB): the next output buffer's capacity.
+    payload_hint: std::sync::atomic::AtomicUsize,
 }
 
 impl Clone for JsonConverter {
@@ -100,6 +102,7 @@ impl JsonConverter {
         JsonConverter {
             config,
             schema_cache: SchemaCache::default(),
+            payload_hint: Default::default(),
         }
     }
 
@@ -130,24 +133,36 @@ impl JsonConverter {
         schema: Option<&SchemaRef>,
         value: &Value,
     ) -> Result<Vec<u8>, ConverterError> {
+        // Sized for the schema plus the last payload, so a record is written without regrowing.
+        let hint = self.payload_hint.load(std::sync::atomic::Ordering::Relaxed);
         if !self.config.schemas_enable {
-            return Ok(
-                serialize::value_to_node(schema.map(|s| &**s), value, &self.config)?.to_bytes(),
+            let mut out = Vec::with_capacity(hint.max(64));
+            serialize::write_value(schema.map(|s| &**s), value, &self.config, &mut out)?;
+            self.payload_hint.store(
+                (out.len() + out.len() / 4).min(64 << 10),
+                std::sync::atomic::Ordering::Relaxed,
             );
+            return Ok(out);
         }
         let schema_json = match schema {
             Some(s) => Some(self.cached_schema_json(s)?),
             None => None,
         };
-        let payload = serialize::value_to_node(schema.map(|s| &**s), value, &self.config)?;
-        let mut out = Vec::with_capacity(64);
+        let schema_len = schema_json.as_ref().map_or(4, |j| j.len());
+        let mut out = Vec::with_capacity(schema_len + hint.max(64) + 24);
         out.extend_from_slice(b"{\"schema\":");
         match &schema_json {
             Some(json) => out.extend_from_slice(json),
             None => out.extend_from_slice(b"null"),
         }
         out.extend_from_slice(b",\"payload\":");
-        payload.write(&mut out);
+        let start = out.len();
+        serialize::write_value(schema.map(|s| &**s), value, &self.config, &mut out)?;
+        let payload = out.len() - start;
+        self.payload_hint.store(
+            (payload + payload / 4).min(64 << 10),
+            std::sync::atomic::Ordering::Relaxed,
+        );
         out.push(b'}');
         Ok(out)
     }

@@ -109,10 +109,18 @@ impl Node {
 
 /// Jackson writes non-finite floats as quoted strings (QUOTE_NON_NUMERIC_NUMBERS is on by
 /// default) and finite ones with Java's toString.
-fn write_number(n: &Number, out: &mut Vec<u8>) {
+pub fn write_number(n: &Number, out: &mut Vec<u8>) {
+    use std::io::Write as _;
     let text = match n {
-        Number::Int(v) => v.to_string(),
-        Number::Long(v) => v.to_string(),
+        // Written in place: no String per number.
+        Number::Int(v) => {
+            let _ = write!(out, "{v}");
+            return;
+        }
+        Number::Long(v) => {
+            let _ = write!(out, "{v}");
+            return;
+        }
         Number::BigInt(v) => v.to_string(),
         Number::Decimal(d) => java::big_decimal_to_string(d),
         Number::Float(f) => {

@@ -4,7 +4,7 @@
 
 use indexmap::IndexMap;
 
-use super::node::{Node, Number};
+use super::node::{write_number, write_string, Node, Number};
 use super::{DecimalFormat, JsonConfig};
 use crate::converters::java;
 use crate::converters::ConverterError;
@@ -341,4 +341,113 @@ fn map_to_pairs(
         pairs.push(Node::Array(vec![key, value]));
     }
     Ok(Node::Array(pairs))
+}
+
+/// `value_to_node(schema, value, cfg)?.write(out)` without building the tree: structs, arrays
+/// and scalars are written straight into `out` (the record path converts every field of every
+/// record, and the tree's allocations dominated it). Maps, whose object mode may merge duplicate
+/// keys as Jackson's ObjectNode does, and logical types go through the tree. On an error `out`
+/// holds a partial document, which callers discard.
+pub fn write_value(
+    schema: Option<&Schema>,
+    value: &Value,
+    cfg: &JsonConfig,
+    out: &mut Vec<u8>,
+) -> Result<(), ConverterError> {
+    if value.is_null() {
+        null_to_node(schema, cfg)?.write(out);
+        return Ok(());
+    }
+    if let Some(schema) = schema {
+        if let Some(name) = schema.name.as_deref() {
+            if let Some(result) = logical_to_node(schema, name, value, cfg) {
+                result?.write(out);
+                return Ok(());
+            }
+        }
+    }
+    let kind = match schema {
+        Some(s) => s.kind,
+        None => schemaless_kind(value)?,
+    };
+    match (kind, value) {
+        (Type::Array, Value::Array(items)) => {
+            let item_schema = schema.and_then(|s| s.items.as_deref());
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_value(item_schema, item, cfg, out)?;
+            }
+            out.push(b']');
+        }
+        (Type::Map, Value::Map(entries)) => map_to_node(schema, entries, cfg)?.write(out),
+        (Type::Struct, Value::Struct(st)) => write_struct(schema, st, cfg, out)?,
+        _ => write_primitive(kind, schema, value, out)?,
+    }
+    Ok(())
+}
+
+fn write_struct(
+    schema: Option<&Schema>,
+    value: &Struct,
+    cfg: &JsonConfig,
+    out: &mut Vec<u8>,
+) -> Result<(), ConverterError> {
+    let same = |sc: &&Schema| std::ptr::eq(&*value.schema, *sc) || *value.schema == **sc;
+    let Some(schema) = schema.filter(same) else {
+        return Err(data_err("Mismatching schema."));
+    };
+    if has_duplicate_field_names(schema) {
+        // The tree keeps Jackson's replace-in-place semantics for repeated names.
+        struct_to_node(Some(schema), value, cfg)?.write(out);
+        return Ok(());
+    }
+    out.push(b'{');
+    for (i, field) in schema.fields.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_string(&field.name, out);
+        out.push(b':');
+        let v = value.values.get(field.index).unwrap_or(&Value::Null);
+        write_value(Some(&field.schema), v, cfg, out)?;
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+/// Field names are unique in any schema built through the schema builder; checked for the
+/// (small) structs where it is cheap, so hand-made schemas keep the tree's semantics.
+fn has_duplicate_field_names(schema: &Schema) -> bool {
+    let f = &schema.fields;
+    f.len() <= 32
+        && f.iter()
+            .enumerate()
+            .any(|(i, a)| f[..i].iter().any(|b| b.name == a.name))
+}
+
+fn write_primitive(
+    kind: Type,
+    schema: Option<&Schema>,
+    value: &Value,
+    out: &mut Vec<u8>,
+) -> Result<(), ConverterError> {
+    match (kind, value) {
+        (Type::Int8, Value::Int8(v)) => write_number(&Number::Int(i32::from(*v)), out),
+        (Type::Int16, Value::Int16(v)) => write_number(&Number::Int(i32::from(*v)), out),
+        (Type::Int32, Value::Int32(v)) => write_number(&Number::Int(*v), out),
+        (Type::Int64, Value::Int64(v)) => write_number(&Number::Long(*v), out),
+        (Type::Float32, Value::Float32(v)) => write_number(&Number::Float(*v), out),
+        (Type::Float64, Value::Float64(v)) => write_number(&Number::Double(*v), out),
+        (Type::Boolean, Value::Boolean(true)) => out.extend_from_slice(b"true"),
+        (Type::Boolean, Value::Boolean(false)) => out.extend_from_slice(b"false"),
+        (Type::String, Value::String(s)) => write_string(s, out),
+        (Type::Bytes, Value::Bytes(_)) | (Type::Bytes, _) => {
+            primitive_to_node(kind, schema, value)?.write(out)
+        }
+        _ => return Err(invalid_type(schema, value)),
+    }
+    Ok(())
 }

@@ -582,3 +582,95 @@ fn schema_json_cache_is_per_instance_and_reset_by_configure() {
         r#"{"schema":{"type":"bytes","optional":true,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"2"},"default":1.56},"payload":1.56}"#
     );
 }
+
+/// The direct writer (the record path) and the tree (transforms, the Elasticsearch sink) agree.
+#[test]
+fn direct_writer_matches_the_tree() {
+    let tags = Schema::array(req(Type::String)).optional().build();
+    let attrs = Schema::map(req(Type::String), opt(Type::Int64))
+        .optional()
+        .build();
+    let schema = Schema::struct_()
+        .field("id", req(Type::Int32))
+        .field("name", opt(Type::String))
+        .field("score", opt(Type::Float64))
+        .field("ratio", opt(Type::Float32))
+        .field("raw", opt(Type::Bytes))
+        .field("tags", tags)
+        .field("attrs", attrs)
+        .field(
+            "flag",
+            Schema::new(Type::Boolean)
+                .optional()
+                .default_value(Value::Boolean(true))
+                .build(),
+        )
+        .field("price", Schema::decimal(2).optional().build())
+        .build();
+    let rows = [
+        Struct::new(schema.clone())
+            .with("id", Value::Int32(-7))
+            .with("name", Value::String("a \"q\" \\ \n é 한".into()))
+            .with("score", Value::Float64(1e21))
+            .with("ratio", Value::Float32(f32::NAN))
+            .with("raw", Value::Bytes(vec![0, 255, 7]))
+            .with(
+                "tags",
+                Value::Array(vec![Value::String("x".into()), Value::String("y".into())]),
+            )
+            .with(
+                "attrs",
+                Value::Map(vec![
+                    (Value::String("k".into()), Value::Int64(i64::MIN)),
+                    (Value::String("n".into()), Value::Null),
+                ]),
+            )
+            .with("price", dec("-1.05")),
+        Struct::new(schema.clone()).with("id", Value::Int32(0)),
+    ];
+    for numeric in [false, true] {
+        for replace in [false, true] {
+            let cfg = JsonConfig {
+                decimal_format: if numeric {
+                    DecimalFormat::Numeric
+                } else {
+                    DecimalFormat::Base64
+                },
+                replace_null_with_default: replace,
+                ..JsonConfig::default()
+            };
+            for row in &rows {
+                let v = Value::Struct(row.clone());
+                let mut direct = Vec::new();
+                serialize::write_value(Some(&schema), &v, &cfg, &mut direct).unwrap();
+                let tree = serialize::value_to_node(Some(&schema), &v, &cfg)
+                    .unwrap()
+                    .to_bytes();
+                assert_eq!(
+                    String::from_utf8(direct).unwrap(),
+                    String::from_utf8(tree).unwrap()
+                );
+            }
+        }
+    }
+    // Schemaless values and errors take the same paths.
+    let cfg = JsonConfig::default();
+    let loose = Value::Array(vec![
+        Value::Int64(1),
+        Value::String("s".into()),
+        Value::Boolean(false),
+    ]);
+    let mut direct = Vec::new();
+    serialize::write_value(None, &loose, &cfg, &mut direct).unwrap();
+    assert_eq!(
+        direct,
+        serialize::value_to_node(None, &loose, &cfg)
+            .unwrap()
+            .to_bytes()
+    );
+    let wrong = Value::String("not an int".into());
+    let e1 =
+        serialize::write_value(Some(&req(Type::Int32)), &wrong, &cfg, &mut Vec::new()).unwrap_err();
+    let e2 = serialize::value_to_node(Some(&req(Type::Int32)), &wrong, &cfg).unwrap_err();
+    assert_eq!(e1.to_string(), e2.to_string());
+}
