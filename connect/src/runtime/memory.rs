@@ -5,7 +5,10 @@
 //! (back-pressure) instead of growing the process.
 //!
 //! One reservation never takes more than a quarter of the pool, so a single oversized record
-//! cannot starve everything else, and the pool is never deadlocked by one large request.
+//! cannot starve everything else, and the pool is never deadlocked by one large request. Each
+//! task reserves through its own [`TaskPool`], which holds at most a quarter of the pool at a
+//! time: a sink stalled on a slow Elasticsearch keeps at most that much, and the other
+//! pipelines go on with the rest.
 
 use std::sync::{Arc, OnceLock};
 
@@ -25,10 +28,19 @@ pub struct MemoryPool {
     total: usize,
 }
 
-/// Bytes held in the pool until this is dropped.
+/// Bytes held in the pool (and in the task's share of it) until this is dropped.
 #[derive(Debug, Default)]
 pub struct Reservation {
     permit: Option<OwnedSemaphorePermit>,
+    task: Option<OwnedSemaphorePermit>,
+}
+
+fn merge_permit(into: &mut Option<OwnedSemaphorePermit>, other: Option<OwnedSemaphorePermit>) {
+    match (into.as_mut(), other) {
+        (Some(p), Some(o)) => p.merge(o),
+        (None, o) => *into = o,
+        (_, None) => {}
+    }
 }
 
 impl Reservation {
@@ -38,11 +50,57 @@ impl Reservation {
 
     /// Adds `other`'s bytes to this reservation (both are released together).
     pub fn merge(&mut self, mut other: Reservation) {
-        match (&mut self.permit, other.permit.take()) {
-            (Some(p), Some(o)) => p.merge(o),
-            (None, o) => self.permit = o,
-            (_, None) => {}
+        merge_permit(&mut self.permit, other.permit.take());
+        merge_permit(&mut self.task, other.task.take());
+    }
+}
+
+/// One task's way into the pool: at most a quarter of it held at a time.
+pub struct TaskPool {
+    pool: &'static MemoryPool,
+    share: Arc<Semaphore>,
+}
+
+impl TaskPool {
+    /// A share of the process-wide pool.
+    pub fn new() -> TaskPool {
+        TaskPool::of(pool())
+    }
+
+    pub fn of(pool: &'static MemoryPool) -> TaskPool {
+        TaskPool {
+            pool,
+            share: Arc::new(Semaphore::new(pool.total / 4)),
         }
+    }
+
+    pub fn pool(&self) -> &'static MemoryPool {
+        self.pool
+    }
+
+    /// Waits until `bytes` (clamped to a quarter of the pool) fit in the task's share and in
+    /// the pool, and holds them.
+    pub async fn reserve(&self, bytes: usize) -> Reservation {
+        let n = self.pool.clamp(bytes);
+        let task = self.share.clone().acquire_many_owned(n).await.ok();
+        let mut r = self.pool.reserve(bytes).await;
+        r.task = task;
+        r
+    }
+
+    /// Holds `bytes` if they fit now.
+    pub fn try_reserve(&self, bytes: usize) -> Option<Reservation> {
+        let n = self.pool.clamp(bytes);
+        let task = self.share.clone().try_acquire_many_owned(n).ok()?;
+        let mut r = self.pool.try_reserve(bytes)?;
+        r.task = Some(task);
+        Some(r)
+    }
+}
+
+impl Default for TaskPool {
+    fn default() -> Self {
+        TaskPool::new()
     }
 }
 
@@ -73,7 +131,10 @@ impl MemoryPool {
     pub async fn reserve(&self, bytes: usize) -> Reservation {
         let n = self.clamp(bytes);
         match self.sem.clone().acquire_many_owned(n).await {
-            Ok(p) => Reservation { permit: Some(p) },
+            Ok(p) => Reservation {
+                permit: Some(p),
+                task: None,
+            },
             // The semaphore is never closed; an unbounded reservation is the safe answer.
             Err(_) => Reservation::default(),
         }
@@ -86,7 +147,10 @@ impl MemoryPool {
             .clone()
             .try_acquire_many_owned(n)
             .ok()
-            .map(|p| Reservation { permit: Some(p) })
+            .map(|p| Reservation {
+                permit: Some(p),
+                task: None,
+            })
     }
 
     fn render(&self, e: &mut Exposition) {
@@ -167,6 +231,20 @@ mod tests {
         assert_eq!(pool.used(), (1 << 20) + 1);
         drop(r2);
         assert_eq!(pool.used(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_task_holds_at_most_a_quarter_of_the_pool() {
+        let pool: &'static MemoryPool = Box::leak(Box::new(MemoryPool::new(4 << 20)));
+        let a = TaskPool::of(pool);
+        let b = TaskPool::of(pool);
+        let held = a.reserve(1 << 20).await;
+        assert!(a.try_reserve(1).is_none(), "task a's share is used up");
+        let other = b.try_reserve(1 << 20).expect("task b still has room");
+        assert_eq!(pool.used(), 2 << 20);
+        drop(held);
+        assert!(a.try_reserve(1).is_some());
+        drop(other);
     }
 
     #[test]

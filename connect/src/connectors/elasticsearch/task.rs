@@ -114,6 +114,8 @@ struct Running {
     dispatcher: JoinHandle<()>,
     resources: HashSet<String>,
     name: String,
+    /// This task's share of the Connect memory pool, taken by buffered documents.
+    memory: crate::runtime::memory::TaskPool,
 }
 
 #[derive(Default)]
@@ -246,18 +248,17 @@ impl Running {
         &self,
         len: usize,
     ) -> Result<crate::runtime::memory::Reservation, ConnectorError> {
-        let pool = crate::runtime::memory::pool();
-        if let Some(r) = pool.try_reserve(len) {
+        if let Some(r) = self.memory.try_reserve(len) {
             return Ok(r);
         }
         self.shared.wake.notify_one();
         let wait = Duration::from_millis(self.cfg.flush_timeout_ms);
-        tokio::time::timeout(wait, pool.reserve(len))
+        tokio::time::timeout(wait, self.memory.reserve(len))
             .await
             .map_err(|_| {
                 ConnectorError::Retriable(format!(
-                    "the Connect memory pool ({} bytes, half of --memory-budget-mb) stayed full for flush.timeout.ms ({} ms): Elasticsearch is not keeping up",
-                    pool.total(),
+                    "the Connect memory pool ({} bytes, half of --memory-budget-mb; a task holds a quarter at most) stayed full for flush.timeout.ms ({} ms): Elasticsearch is not keeping up",
+                    self.memory.pool().total(),
                     self.cfg.flush_timeout_ms
                 ))
             })
@@ -688,6 +689,7 @@ impl SinkTask for ElasticsearchSinkTask {
             dispatcher,
             resources: HashSet::new(),
             name,
+            memory: Default::default(),
         });
         Ok(())
     }

@@ -238,6 +238,7 @@ impl SourceTask for MySqlSourceTask {
     async fn stop(&mut self) -> Result<(), ConnectorError> {
         // Closing the queue stops the reader at its next record or idle tick.
         self.rx = None;
+        self.held = Default::default();
         if let Some(h) = self.handle.take() {
             if tokio::time::timeout(Duration::from_secs(5), async {
                 while !h.is_finished() {

@@ -37,6 +37,8 @@ pub struct Reader {
     pub partition: JsonMap<String, Json>,
     /// Prometheus gauges of this task, kept alive (a dropped gauge leaves the scrape).
     pub gauges: Vec<Arc<std::sync::atomic::AtomicI64>>,
+    /// This task's share of the Connect memory pool, taken by queued records.
+    memory: crate::runtime::memory::TaskPool,
 }
 
 /// A connector error for a failed database call, with the fix where one is known.
@@ -124,6 +126,7 @@ impl Reader {
             tx,
             partition,
             gauges: Vec::new(),
+            memory: Default::default(),
         }
     }
 
@@ -146,9 +149,15 @@ impl Reader {
     /// Queues a record; waits while the queue (max.queue.size records) or the Connect memory
     /// pool is full. Err when the task is gone.
     pub async fn emit(&self, record: SourceRecord) -> Result<(), ConnectorError> {
-        let held = crate::runtime::memory::pool()
-            .reserve(record.approx_size())
-            .await;
+        let pool = &self.memory;
+        let held = match pool.try_reserve(record.approx_size()) {
+            Some(r) => r,
+            // Waiting for room; a stopping task (its queue closed) does not wait.
+            None => tokio::select! {
+                r = pool.reserve(record.approx_size()) => r,
+                _ = self.tx.closed() => return Err(ConnectorError::fatal("the task stopped")),
+            },
+        };
         self.tx
             .send(Msg::Record(Box::new(record), held))
             .await
