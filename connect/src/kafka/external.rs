@@ -99,6 +99,9 @@ pub fn client_settings(
             ),
             ("request.timeout.ms", OP_TIMEOUT.as_millis().to_string()),
             ("compression.type", "none".into()),
+            // Every produce call waits for its batch, so little is ever queued; the cap keeps
+            // librdkafka's default (1 GB) from being the memory bound.
+            ("queue.buffering.max.kbytes", "16384".into()),
         ]),
         Role::Fetch | Role::Group | Role::Meta => {
             let g = match (role, group) {
@@ -903,6 +906,8 @@ mod tests {
         assert_eq!(get(&s, "group.id"), Some("connect-sink"));
         let s = client_settings("h:1", Role::Fetch, None);
         assert_eq!(get(&s, "queued.max.messages.kbytes"), Some("1024"));
+        let p = client_settings("k:9092", Role::Producer, None);
+        assert_eq!(get(&p, "queue.buffering.max.kbytes"), Some("16384"));
     }
 
     #[test]
