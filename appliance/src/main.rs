@@ -255,17 +255,14 @@ const EXTERNAL_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_
 /// `sluice connect`: the Connect runtime alone, against the cluster named by bootstrap.servers.
 async fn run_connect_only(args: BrokerArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let budget_mb = args.memory_budget_mb.map_or(128, u64::from);
-    if budget_mb < sluice_broker::config::MIN_MEMORY_BUDGET_MB as u64 {
-        anyhow::bail!(
-            "--memory-budget-mb {budget_mb} (SLUICE_MEMORY_BUDGET_MB) is below the smallest workable budget of {} MB",
-            sluice_broker::config::MIN_MEMORY_BUDGET_MB
-        );
-    }
-    sluice_connect::runtime::memory::configure((budget_mb << 20) as usize / 2);
+    let budget_mb = args.memory_budget_mb.map_or(128, i64::from);
+    let budget = sluice_broker::config::memory_budget_bytes(budget_mb)
+        .map_err(|e| anyhow::anyhow!("invalid setting {e}"))?;
+    let share = sluice_broker::config::connect_share(budget);
+    sluice_connect::runtime::memory::configure(share);
     tracing::info!(
         "memory budget {budget_mb} MB: Connect task buffers {} MB",
-        budget_mb / 2
+        share >> 20
     );
     if args.config.is_some() || !args.overrides.is_empty() {
         tracing::warn!("--config and --override set broker properties, which `sluice connect` does not use (it runs no broker); worker settings go in --connect-config or CONNECT_* variables");

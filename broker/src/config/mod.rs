@@ -40,6 +40,25 @@ pub struct Listener {
 /// The smallest `sluice.memory.budget.mb` accepted.
 pub const MIN_MEMORY_BUDGET_MB: i64 = 16;
 
+/// `sluice.memory.budget.mb` checked against the minimum, in bytes (also what `sluice connect`
+/// uses, with no broker config).
+pub fn memory_budget_bytes(mb: i64) -> Result<u64, ConfigError> {
+    if mb < MIN_MEMORY_BUDGET_MB {
+        return Err(ConfigError::Invalid {
+            key: "sluice.memory.budget.mb".into(),
+            message: format!(
+                "{mb} MB is below the smallest workable budget of {MIN_MEMORY_BUDGET_MB} MB (also set as --memory-budget-mb or SLUICE_MEMORY_BUDGET_MB)"
+            ),
+        });
+    }
+    Ok((mb as u64) << 20)
+}
+
+/// The Connect runtime's share of a memory budget (source queues, sink buffers): half.
+pub fn connect_share(budget_bytes: u64) -> usize {
+    (budget_bytes / 2) as usize
+}
+
 #[derive(Debug, Clone)]
 pub struct BrokerConfig {
     pub node_id: i32,
@@ -215,16 +234,7 @@ impl BrokerConfig {
                 }
             })?),
         };
-        let budget_mb = num("sluice.memory.budget.mb")?;
-        if budget_mb < MIN_MEMORY_BUDGET_MB {
-            return Err(ConfigError::Invalid {
-                key: "sluice.memory.budget.mb".into(),
-                message: format!(
-                    "{budget_mb} MB is below the smallest workable budget of {MIN_MEMORY_BUDGET_MB} MB (also set as --memory-budget-mb or SLUICE_MEMORY_BUDGET_MB)"
-                ),
-            });
-        }
-        let budget = budget_mb << 20;
+        let budget = memory_budget_bytes(num("sluice.memory.budget.mb")?)? as i64;
         // A setting the budget sizes: its explicit value, else the budget's share.
         let derived = |k: &str, share: i64| -> Result<i64, ConfigError> {
             if set.contains_key(k) {
@@ -274,7 +284,7 @@ impl BrokerConfig {
 
     /// The Connect runtime's share of the memory budget (source queues, sink buffers).
     pub fn connect_pool_bytes(&self) -> usize {
-        (self.memory_budget_bytes / 2) as usize
+        connect_share(self.memory_budget_bytes)
     }
 
     /// The broker-level value that serves as default for a topic config, if explicitly set.

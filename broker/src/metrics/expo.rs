@@ -187,7 +187,6 @@ pub struct Histogram {
     /// One more than `bounds`: the last is the +Inf bucket.
     counts: Vec<AtomicU64>,
     sum_us: AtomicU64,
-    count: AtomicU64,
 }
 
 /// A consistent-enough copy of a histogram for rendering.
@@ -208,7 +207,6 @@ impl Histogram {
             bounds,
             counts: (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect(),
             sum_us: AtomicU64::new(0),
-            count: AtomicU64::new(0),
         }
     }
 
@@ -220,11 +218,11 @@ impl Histogram {
         let i = self.bounds_us.partition_point(|b| *b < us);
         self.counts[i].fetch_add(1, Ordering::Relaxed);
         self.sum_us.fetch_add(us, Ordering::Relaxed);
-        self.count.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Observations so far (the buckets' total).
     pub fn count(&self) -> u64 {
-        self.count.load(Ordering::Relaxed)
+        self.counts.iter().map(|c| c.load(Ordering::Relaxed)).sum()
     }
 
     pub fn snapshot(&self) -> HistogramSnapshot {

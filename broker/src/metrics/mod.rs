@@ -106,74 +106,55 @@ impl BrokerMetrics {
 /// Appends every broker metric to `e` (not the `process_*` ones: see [`render_process`]).
 pub fn render(b: &Broker, e: &mut Exposition) {
     let topics = b.topics();
-    e.family(
-        "kafka_server_brokertopicmetrics_bytesin_total",
-        Kind::Counter,
-        "Bytes of record batches appended to the topic (Produce and in-process Connect writes).",
-    );
-    for t in &topics {
-        let v = t.metrics.bytes_in.load(Ordering::Relaxed);
-        e.sample_int(
+    type Counter = fn(&TopicMetrics) -> &AtomicU64;
+    let per_topic: [(&str, &str, Counter); 4] = [
+        (
             "kafka_server_brokertopicmetrics_bytesin_total",
-            &[("topic", &t.name)],
-            v as i64,
-        );
-    }
-    e.family(
-        "kafka_server_brokertopicmetrics_messagesin_total",
-        Kind::Counter,
-        "Records appended to the topic.",
-    );
-    for t in &topics {
-        let v = t.metrics.records_in.load(Ordering::Relaxed);
-        e.sample_int(
+            "Bytes of record batches appended to the topic (Produce and in-process Connect writes).",
+            |m| &m.bytes_in,
+        ),
+        (
             "kafka_server_brokertopicmetrics_messagesin_total",
-            &[("topic", &t.name)],
-            v as i64,
-        );
-    }
-    e.family(
-        "kafka_server_brokertopicmetrics_bytesout_total",
-        Kind::Counter,
-        "Bytes of record batches sent to consumers (Fetch and in-process Connect reads).",
-    );
-    for t in &topics {
-        let v = t.metrics.bytes_out.load(Ordering::Relaxed);
-        e.sample_int(
+            "Records appended to the topic.",
+            |m| &m.records_in,
+        ),
+        (
             "kafka_server_brokertopicmetrics_bytesout_total",
-            &[("topic", &t.name)],
-            v as i64,
-        );
-    }
-    e.family(
-        "kafka_server_brokertopicmetrics_messagesout_total",
-        Kind::Counter,
-        "Records in the batches sent to consumers (whole batches: a fetch from the middle of a batch counts the batch).",
-    );
-    for t in &topics {
-        let v = t.metrics.records_out.load(Ordering::Relaxed);
-        e.sample_int(
+            "Bytes of record batches sent to consumers (Fetch and in-process Connect reads).",
+            |m| &m.bytes_out,
+        ),
+        (
             "kafka_server_brokertopicmetrics_messagesout_total",
-            &[("topic", &t.name)],
-            v as i64,
-        );
+            "Records in the batches sent to consumers (whole batches: a fetch from the middle of a batch counts the batch).",
+            |m| &m.records_out,
+        ),
+    ];
+    for (name, help, counter) in per_topic {
+        e.family(name, Kind::Counter, help);
+        for t in &topics {
+            let v = counter(&t.metrics).load(Ordering::Relaxed);
+            e.sample_int(name, &[("topic", &t.name)], v as i64);
+        }
     }
 
-    let names: Vec<(ApiKey, String)> = crate::api::SUPPORTED
+    // One snapshot per API, so requests_total always equals the histogram's _count.
+    let requests: Vec<(String, expo::HistogramSnapshot)> = crate::api::SUPPORTED
         .iter()
-        .filter(|(k, _, _)| b.metrics.request_count(*k) > 0)
-        .map(|(k, _, _)| (*k, format!("{k:?}")))
+        .filter_map(|(k, _, _)| {
+            let snap = b.metrics.requests.get(*k as i16 as usize)?.snapshot();
+            (snap.count > 0).then(|| (format!("{k:?}"), snap))
+        })
         .collect();
     e.family(
         "kafka_network_requestmetrics_requests_total",
         Kind::Counter,
         "Requests answered, by API (request=Produce, Fetch, Metadata, ...).",
     );
-    for (k, name) in &names {
+    for (name, snap) in &requests {
         e.sample_int(
             "kafka_network_requestmetrics_requests_total",
             &[("request", name)],
-            b.metrics.request_count(*k) as i64,
+            snap.count as i64,
         );
     }
     e.family(
@@ -181,14 +162,12 @@ pub fn render(b: &Broker, e: &mut Exposition) {
         Kind::Histogram,
         "Time from a decoded request to its encoded answer, by API (Produce includes the fsync wait, Fetch the long poll).",
     );
-    for (k, name) in &names {
-        if let Some(h) = b.metrics.requests.get(*k as i16 as usize) {
-            e.histogram(
-                "sluice_broker_request_duration_seconds",
-                &[("request", name)],
-                &h.snapshot(),
-            );
-        }
+    for (name, snap) in &requests {
+        e.histogram(
+            "sluice_broker_request_duration_seconds",
+            &[("request", name)],
+            snap,
+        );
     }
 
     e.family(

@@ -152,10 +152,6 @@ impl TaskMetricsSet {
         m
     }
 
-    pub fn get(&self, id: &TaskId) -> Option<Arc<TaskMetrics>> {
-        self.tasks.lock().get(id).cloned()
-    }
-
     /// Forgets tasks of connectors that no longer exist.
     fn retain_connectors(&self, names: &[String]) {
         self.tasks
@@ -329,41 +325,32 @@ pub fn render_runtime(shared: &Shared, e: &mut Exposition) {
             ("type", ids[i].2),
         ]
     };
-    e.family(
-        "sluice_connect_task_records_polled_total",
-        Kind::Counter,
-        "Source: records returned by the task's poll(). Sink: records consumed from Kafka.",
-    );
-    for (i, (_, m)) in tasks.iter().enumerate() {
-        e.sample_int(
+    type Sample = fn(&TaskMetrics) -> i64;
+    let per_task: [(&str, Kind, &str, Sample); 3] = [
+        (
             "sluice_connect_task_records_polled_total",
-            &lbl(i),
-            m.polled.load(Ordering::Relaxed) as i64,
-        );
-    }
-    e.family(
-        "sluice_connect_task_records_written_total",
-        Kind::Counter,
-        "Source: records acknowledged by Kafka. Sink: records put() to the external system.",
-    );
-    for (i, (_, m)) in tasks.iter().enumerate() {
-        e.sample_int(
+            Kind::Counter,
+            "Source: records returned by the task's poll(). Sink: records consumed from Kafka.",
+            |m| m.polled.load(Ordering::Relaxed) as i64,
+        ),
+        (
             "sluice_connect_task_records_written_total",
-            &lbl(i),
-            m.written.load(Ordering::Relaxed) as i64,
-        );
-    }
-    e.family(
-        "sluice_connect_task_offset_commit_age_ms",
-        Kind::Gauge,
-        "Milliseconds since the task's last successful offset commit (since its start before the first).",
-    );
-    for (i, (_, m)) in tasks.iter().enumerate() {
-        e.sample_int(
+            Kind::Counter,
+            "Source: records acknowledged by Kafka. Sink: records put() to the external system.",
+            |m| m.written.load(Ordering::Relaxed) as i64,
+        ),
+        (
             "sluice_connect_task_offset_commit_age_ms",
-            &lbl(i),
-            m.commit_age_ms(),
-        );
+            Kind::Gauge,
+            "Milliseconds since the task's last successful offset commit (since its start before the first).",
+            |m| m.commit_age_ms(),
+        ),
+    ];
+    for (name, kind, help, sample) in per_task {
+        e.family(name, kind, help);
+        for (i, (_, m)) in tasks.iter().enumerate() {
+            e.sample_int(name, &lbl(i), sample(m));
+        }
     }
     e.family(
         "sluice_connect_task_errors_total",

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use crate::connectors::SinkRecord;
-use crate::converters::json::serialize::value_to_node;
+use crate::converters::json::serialize::write_value;
 use crate::converters::json::{DecimalFormat, JsonConfig};
 use crate::data::schema::{DATE, DECIMAL, TIME, TIMESTAMP};
 use crate::data::{Schema, SchemaRef, Struct, Type, Value};
@@ -87,10 +87,6 @@ pub enum Converted {
     Skip(&'static str),
 }
 
-fn data(msg: impl Into<String>) -> String {
-    msg.into()
-}
-
 /// The index for a topic when resources are derived from topic names: lower case, at most 255
 /// characters, one leading `-`/`_` dropped, `.` and `..` spelled out.
 pub fn index_for_topic(topic: &str) -> String {
@@ -151,7 +147,7 @@ fn is_data_stream_target(cfg: &EsConfig) -> bool {
 /// The document id from the record key (key not ignored).
 pub fn key_to_id(schema: Option<&Schema>, key: &Value) -> Result<String, String> {
     if key.is_null() {
-        return Err(data("Key is used as document id and can not be null."));
+        return Err("Key is used as document id and can not be null.".into());
     }
     let kind = match schema {
         Some(s) => Some(s.kind),
@@ -164,16 +160,16 @@ pub fn key_to_id(schema: Option<&Schema>, key: &Value) -> Result<String, String>
             Value::Int32(n) => Ok(n.to_string()),
             Value::Int64(n) => Ok(n.to_string()),
             Value::String(s) => Ok(s.clone()),
-            other => Err(data(format!(
+            other => Err(format!(
                 "{} is not supported as the document id.",
                 other.inferred_type().map_or("NULL", |t| t.java_name())
-            ))),
+            )),
         },
-        (Some(t), _) => Err(data(format!(
+        (Some(t), _) => Err(format!(
             "{} is not supported as the document id.",
             t.java_name()
-        ))),
-        (None, _) => Err(data("Key is used as document id and can not be null.")),
+        )),
+        (None, _) => Err("Key is used as document id and can not be null.".into()),
     }
 }
 
@@ -303,19 +299,15 @@ pub fn convert(cfg: &EsConfig, record: &SinkRecord) -> Result<Converted, String>
 /// The document JSON for a non-null value.
 pub fn document(cfg: &EsConfig, record: &SinkRecord) -> Result<Vec<u8>, String> {
     let json = json_config();
-    let node = if cfg.ignore_schema(&record.topic) {
-        value_to_node(record.value_schema.as_deref(), &record.value, &json)
-    } else {
-        let (schema, value) = match &record.value_schema {
-            Some(s) => {
-                let (ps, pv) = preprocess(s, &record.value, cfg.compact_map_entries)?;
-                (Some(ps), pv)
-            }
-            None => (None, record.value.clone()),
-        };
-        value_to_node(schema.as_deref(), &value, &json)
+    let mut out = Vec::new();
+    let written = match (&record.value_schema, cfg.ignore_schema(&record.topic)) {
+        (Some(s), false) => {
+            let (ps, pv) = preprocess(s, &record.value, cfg.compact_map_entries)?;
+            write_value(Some(&ps), &pv, &json, &mut out)
+        }
+        (schema, _) => write_value(schema.as_deref(), &record.value, &json, &mut out),
     };
-    node.map(|n| n.to_bytes()).map_err(|e| e.to_string())
+    written.map(|()| out).map_err(|e| e.to_string())
 }
 
 /// Confluent's preProcessSchema: the schema the document is rendered with.
@@ -504,12 +496,9 @@ fn add_timestamp(cfg: &EsConfig, record: &SinkRecord, body: Vec<u8>) -> Vec<u8> 
             map.insert("@timestamp".into(), v);
         }
         None if !map.contains_key("@timestamp") => {
-            let ts = record.timestamp.unwrap_or_else(|| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_millis() as i64)
-                    .unwrap_or(0)
-            });
+            let ts = record
+                .timestamp
+                .unwrap_or_else(crate::runtime::worker::now_ms);
             map.insert("@timestamp".into(), serde_json::Value::from(ts));
         }
         None => {}

@@ -720,8 +720,7 @@ impl SinkTask for ElasticsearchSinkTask {
                     )))
                 }
             };
-            let index = action.index.clone();
-            run.ensure_resource(&index, &record).await?;
+            run.ensure_resource(&action.index, &record).await?;
             run.wait_for_space().await?;
             run.enqueue(action, &record).await?;
         }

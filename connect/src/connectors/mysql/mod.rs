@@ -156,7 +156,7 @@ impl MySqlSourceTask {
             flavor,
             rx: None,
             handle: None,
-            max_batch: 2048,
+            max_batch: MAX_BATCH,
             poll_wait: Duration::from_millis(500),
             held: Default::default(),
         }

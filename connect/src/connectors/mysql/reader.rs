@@ -149,14 +149,10 @@ impl Reader {
     /// Queues a record; waits while the queue (max.queue.size records) or the Connect memory
     /// pool is full. Err when the task is gone.
     pub async fn emit(&self, record: SourceRecord) -> Result<(), ConnectorError> {
-        let pool = &self.memory;
-        let held = match pool.try_reserve(record.approx_size()) {
-            Some(r) => r,
-            // Waiting for room; a stopping task (its queue closed) does not wait.
-            None => tokio::select! {
-                r = pool.reserve(record.approx_size()) => r,
-                _ = self.tx.closed() => return Err(ConnectorError::fatal("the task stopped")),
-            },
+        // Waiting for room; a stopping task (its queue closed) does not wait.
+        let held = tokio::select! {
+            r = self.memory.reserve(record.approx_size()) => r,
+            _ = self.tx.closed() => return Err(ConnectorError::fatal("the task stopped")),
         };
         self.tx
             .send(Msg::Record(Box::new(record), held))

@@ -630,6 +630,18 @@ async fn emit_truncate(
     reader.emit(rec).await
 }
 
+/// A rows event the schema history cannot account for, per inconsistent.schema.handling.mode.
+fn on_inconsistent(reader: &Reader, message: String) -> Result<(), ConnectorError> {
+    match reader.config.inconsistent_schema_mode {
+        FailureMode::Fail => Err(ConnectorError::fatal(message)),
+        FailureMode::Warn => {
+            tracing::warn!(connector = %reader.config.connector_name, "{message}");
+            Ok(())
+        }
+        FailureMode::Skip => Ok(()),
+    }
+}
+
 /// The `source` values of row `row` of the rows event at `start_pos`.
 fn row_position(
     state: &State,
@@ -692,31 +704,15 @@ async fn handle_rows(
         return Ok(());
     }
     let Some(schema) = reader.schema_of(id)? else {
-        let message = format!(
+        return on_inconsistent(reader, format!(
             "Encountered change event for table {id} whose schema isn't known to this connector. The schema history may be incomplete: restart with snapshot.mode=recovery to rebuild it, or set inconsistent.schema.handling.mode=warn to skip such events"
-        );
-        return match reader.config.inconsistent_schema_mode {
-            FailureMode::Fail => Err(ConnectorError::fatal(message)),
-            FailureMode::Warn => {
-                tracing::warn!(connector = %reader.config.connector_name, "{message}");
-                Ok(())
-            }
-            FailureMode::Skip => Ok(()),
-        };
+        ));
     };
     if schema.table.columns.len() != tme_columns {
-        let message = format!(
+        return on_inconsistent(reader, format!(
             "The binlog has {tme_columns} columns for {id} but the connector's schema has {}; the schema history is out of step with the server (restart with snapshot.mode=recovery)",
             schema.table.columns.len()
-        );
-        return match reader.config.inconsistent_schema_mode {
-            FailureMode::Fail => Err(ConnectorError::fatal(message)),
-            FailureMode::Warn => {
-                tracing::warn!(connector = %reader.config.connector_name, "{message}");
-                Ok(())
-            }
-            FailureMode::Skip => Ok(()),
-        };
+        ));
     }
     if let Some(lag) = &state.lag {
         let now_ms = super::events::now_ns() / 1_000_000;
@@ -739,6 +735,20 @@ async fn handle_rows(
     let n = decoded.len() as u64;
     let event_index = state.txn.as_ref().map(|t| t.events).unwrap_or(0);
     let skip = std::mem::take(&mut state.skip_rows);
+    // Nothing they are built from changes within the event: built once (the GTID set is
+    // rendered here, not per row), then only the row and event numbers move.
+    let base_pos = row_position(state, id, ts_ms, server_id, start_pos, 0);
+    let base_off = txn_offset(state, event_index, 0, server_id);
+    let at = |event: u64, row: u64| BinlogOffset {
+        event,
+        row,
+        ..base_off.clone()
+    };
+    let pos_at = |row: u64| SourcePosition {
+        row: row as i32,
+        ..base_pos.clone()
+    };
+    let skipped_op = reader.config.skips(op.code().chars().next().unwrap_or('c'));
     for (i, item) in decoded.into_iter().enumerate() {
         let i = i as u64;
         if i < skip {
@@ -780,8 +790,8 @@ async fn handle_rows(
         };
         // Signals and incremental-snapshot windows (only with a signal table).
         if reader.config.filters.signal_table.is_some() {
-            let signal_pos = row_position(state, id, ts_ms, server_id, start_pos, i);
-            let here = txn_offset(state, event_index, i, server_id);
+            let signal_pos = pos_at(i);
+            let here = at(event_index, i);
             state
                 .incremental
                 .on_row(
@@ -800,9 +810,9 @@ async fn handle_rows(
         } else {
             (event_index, i + 1)
         };
-        let offset = txn_offset(state, event, row, server_id);
-        state.restart = offset.clone();
-        if reader.config.skips(op.code().chars().next().unwrap_or('c')) {
+        let offset = at(event, row);
+        state.restart.clone_from(&offset);
+        if skipped_op {
             continue;
         }
         if op == Op::Update
@@ -811,7 +821,7 @@ async fn handle_rows(
         {
             continue;
         }
-        let pos = row_position(state, id, ts_ms, server_id, start_pos, i);
+        let pos = pos_at(i);
         let tx_block = |state: &mut State| -> Option<TxBlock> {
             if !reader.config.provide_transaction_metadata {
                 return None;

@@ -138,10 +138,7 @@ impl JsonConverter {
         if !self.config.schemas_enable {
             let mut out = Vec::with_capacity(hint.max(64));
             serialize::write_value(schema.map(|s| &**s), value, &self.config, &mut out)?;
-            self.payload_hint.store(
-                (out.len() + out.len() / 4).min(64 << 10),
-                std::sync::atomic::Ordering::Relaxed,
-            );
+            self.remember_payload(out.len());
             return Ok(out);
         }
         let schema_json = match schema {
@@ -158,13 +155,17 @@ impl JsonConverter {
         out.extend_from_slice(b",\"payload\":");
         let start = out.len();
         serialize::write_value(schema.map(|s| &**s), value, &self.config, &mut out)?;
-        let payload = out.len() - start;
-        self.payload_hint.store(
-            (payload + payload / 4).min(64 << 10),
-            std::sync::atomic::Ordering::Relaxed,
-        );
+        self.remember_payload(out.len() - start);
         out.push(b'}');
         Ok(out)
+    }
+
+    /// The next output buffer's payload room: this payload's size + 25%, at most 64 KiB.
+    fn remember_payload(&self, len: usize) {
+        self.payload_hint.store(
+            (len + len / 4).min(64 << 10),
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
 
     fn cached_schema_json(&self, schema: &SchemaRef) -> Result<Arc<[u8]>, ConverterError> {

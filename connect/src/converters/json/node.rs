@@ -109,7 +109,7 @@ impl Node {
 
 /// Jackson writes non-finite floats as quoted strings (QUOTE_NON_NUMERIC_NUMBERS is on by
 /// default) and finite ones with Java's toString.
-pub fn write_number(n: &Number, out: &mut Vec<u8>) {
+fn write_number(n: &Number, out: &mut Vec<u8>) {
     use std::io::Write as _;
     let text = match n {
         // Written in place: no String per number.

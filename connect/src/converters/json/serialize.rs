@@ -4,7 +4,7 @@
 
 use indexmap::IndexMap;
 
-use super::node::{write_number, write_string, Node, Number};
+use super::node::{write_string, Node, Number};
 use super::{DecimalFormat, JsonConfig};
 use crate::converters::java;
 use crate::converters::ConverterError;
@@ -434,20 +434,10 @@ fn write_primitive(
     value: &Value,
     out: &mut Vec<u8>,
 ) -> Result<(), ConverterError> {
+    // Strings are written from the value; every other primitive's node owns no heap data.
     match (kind, value) {
-        (Type::Int8, Value::Int8(v)) => write_number(&Number::Int(i32::from(*v)), out),
-        (Type::Int16, Value::Int16(v)) => write_number(&Number::Int(i32::from(*v)), out),
-        (Type::Int32, Value::Int32(v)) => write_number(&Number::Int(*v), out),
-        (Type::Int64, Value::Int64(v)) => write_number(&Number::Long(*v), out),
-        (Type::Float32, Value::Float32(v)) => write_number(&Number::Float(*v), out),
-        (Type::Float64, Value::Float64(v)) => write_number(&Number::Double(*v), out),
-        (Type::Boolean, Value::Boolean(true)) => out.extend_from_slice(b"true"),
-        (Type::Boolean, Value::Boolean(false)) => out.extend_from_slice(b"false"),
         (Type::String, Value::String(s)) => write_string(s, out),
-        (Type::Bytes, Value::Bytes(_)) | (Type::Bytes, _) => {
-            primitive_to_node(kind, schema, value)?.write(out)
-        }
-        _ => return Err(invalid_type(schema, value)),
+        _ => primitive_to_node(kind, schema, value)?.write(out),
     }
     Ok(())
 }
