@@ -10,9 +10,8 @@ import re
 import signal
 import threading
 import time
-import urllib.request
 
-from conftest import free_port
+from conftest import _http_get_status, free_port
 from connecthelpers import kcat_records, wait_for
 from helpers import unique
 from test_appliance import rootfs, start  # noqa: F401  (the `rootfs` fixture)
@@ -24,11 +23,8 @@ PRELOAD = 6000
 
 def metrics(rport):
     """The /metrics text ("" while the REST port is not up yet)."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{rport}/metrics", timeout=10) as r:
-            return r.read().decode()
-    except OSError:
-        return ""
+    status, body = _http_get_status(rport, "/metrics", timeout=10)
+    return body.decode() if status == 200 else ""
 
 
 def gauge(text, name):

@@ -20,17 +20,12 @@ import urllib.request
 
 import pytest
 
+from conftest import free_port
 from connecthelpers import JSON_CONVERTER, STRING_CONVERTER, Rest, wait_for
 from helpers import preexec_die_with_parent, unique
 
 ES_SINK = "io.confluent.connect.elasticsearch.ElasticsearchSinkConnector"
 REGEX_ROUTER = "org.apache.kafka.connect.transforms.RegexRouter"
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def noida_binary():
@@ -52,7 +47,7 @@ class Elasticsearch:
             self.url = url.rstrip("/")
             return
         self.tmp = pathlib.Path(tempfile.mkdtemp(prefix="sluice-es-e2e-"))
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = self.tmp / "noida.log"
 
@@ -291,7 +286,7 @@ def test_validation_answers_per_field(connect, es):
               if c["value"]["errors"]}
     assert errors == {"connection.username": ["Both 'connection.username' and 'connection.password' must be set."],
                       "connection.password": ["Both 'connection.username' and 'connection.password' must be set."]}
-    cfg = sink_config(es, "t", **{"connection.url": f"http://127.0.0.1:{_free_port()}"})
+    cfg = sink_config(es, "t", **{"connection.url": f"http://127.0.0.1:{free_port()}"})
     r = rest.post("/connectors", {"name": "unreachable", "config": cfg})
     assert r.status == 400 and "Could not connect to Elasticsearch" in r.json()["message"], r
     r = rest.post("/connectors", {"name": "ok", "config": sink_config(es, "t")})

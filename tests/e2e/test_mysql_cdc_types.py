@@ -13,9 +13,7 @@ SQL values rather than copied from the connector's output. The server is MariaDB
 JSON column is the text as inserted on both paths (the §10.6 spacing difference concerns MySQL's binary JSON)."""
 import base64
 import datetime
-import itertools
 import json
-import os
 import struct
 import time
 
@@ -23,10 +21,8 @@ import pytest
 
 from connecthelpers import Rest, wait_for
 from helpers import unique
-from test_mysql_cdc_faults import end_offset, read_topic, wait_records
+from test_mysql_cdc_faults import cdc_config, end_offset, read_topic, wait_records
 
-MARIADB = "io.debezium.connector.mariadb.MariaDbConnector"
-_server_ids = itertools.count(8700 + (os.getpid() % 500) * 3)
 
 TABLE = """
 CREATE TABLE all_types (
@@ -246,22 +242,6 @@ EXPECTED_SCHEMA = {
                "optional": True, "name": "io.debezium.data.geometry.Geometry", "version": 1, "doc": "Geometry",
                "field": "c_geom"},
 }
-
-
-def cdc_config(mariadb, db, prefix, **extra):
-    c = mariadb.connector_config(**{
-        "connector.class": MARIADB,
-        "tasks.max": "1",
-        "database.server.id": str(next(_server_ids)),
-        "topic.prefix": prefix,
-        "database.include.list": db,
-        "schema.history.internal.kafka.bootstrap.servers": "ignored:9092",
-        "schema.history.internal.kafka.topic": f"schema-changes.{prefix}",
-        "key.converter": "org.apache.kafka.connect.json.JsonConverter",
-        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
-    })
-    c.update(extra)
-    return c
 
 
 @pytest.fixture
