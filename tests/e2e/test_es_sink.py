@@ -384,6 +384,54 @@ def test_malformed_document(connect, es, behavior):
         assert "offset 1" in trace, trace
 
 
+def _read_all(bootstrap, topic, count, timeout=60):
+    """The first `count` records of `topic` (partition 0) with their headers, via confluent-kafka."""
+    from confluent_kafka import Consumer, TopicPartition
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": unique("read"), "enable.auto.commit": False})
+    try:
+        c.assign([TopicPartition(topic, 0, 0)])
+        out, deadline = [], time.time() + timeout
+        while len(out) < count and time.time() < deadline:
+            m = c.poll(1.0)
+            if m is not None and not m.error():
+                out.append(m)
+        assert len(out) >= count, f"{len(out)} of {count} records in {topic}"
+        return out
+    finally:
+        c.close()
+
+
+def test_rejected_documents_go_to_the_dead_letter_queue(connect, es):
+    """Confluent's sink hands every document Elasticsearch rejects to the errant record reporter: with
+    errors.tolerance=all and a DLQ the record goes there as consumed, with the context headers."""
+    rest = Rest(connect.rest_port)
+    topic, dlq = unique("dlq-src"), unique("dlq")
+    create_topic(connect.bootstrap, topic)
+    es.request("PUT", f"/{topic}")
+    es.request("PUT", f"/{topic}/_mapping", {"properties": {"n": {"type": "long"}}})
+    produce(connect.bootstrap, topic, [("a", {"n": 1}), ("b", {"n": "not a number"}), ("c", {"n": 3})])
+    name = unique("es-dlq")
+    rest.create(name, sink_config(es, topic, **{
+        "behavior.on.malformed.documents": "warn",
+        "errors.tolerance": "all",
+        "errors.deadletterqueue.topic.name": dlq,
+        "errors.deadletterqueue.topic.replication.factor": "1",
+        "errors.deadletterqueue.context.headers.enable": "true"}))
+    rest.wait_running(name)
+    wait_for(lambda: set(es.docs(topic)) == {"a", "c"}, 60, "the good documents")
+    [m] = _read_all(connect.bootstrap, dlq, 1)
+    assert m.key() == b"b" and m.value() == json.dumps({"n": "not a number"}).encode()
+    headers = {k: (v or b"").decode() for k, v in (m.headers() or [])}
+    assert headers["__connect.errors.topic"] == topic
+    assert headers["__connect.errors.offset"] == "1"
+    assert headers["__connect.errors.stage"] == "TASK_PUT"
+    assert headers["__connect.errors.class.name"] == "org.apache.kafka.connect.sink.SinkTask"
+    assert headers["__connect.errors.exception.class.name"] == \
+        "io.confluent.connect.elasticsearch.ElasticsearchClient$ReportingException"
+    assert headers["__connect.errors.exception.message"].startswith("Indexing failed: "), headers
+    assert rest.status(name).json()["tasks"][0]["state"] == "RUNNING"
+
+
 def _debezium_events(table_rows):
     """Debezium MySQL-style change events (JsonConverter with schemas) for a sequence of
     ("c"|"u"|"d", id, row or None): key {"id"}, value Envelope {before, after, source, op, ts_ms}, and a

@@ -10,8 +10,8 @@ pub mod task;
 
 pub use connector::{Connector, ConnectorContext, ConnectorError, SinkConnector, SourceConnector};
 pub use task::{
-    OffsetReader, SinkRecord, SinkTask, SinkTaskContext, SourceRecord, SourceTask,
-    SourceTaskContext, TopicPartition,
+    ErrantRecordReporter, OffsetReader, SinkRecord, SinkTask, SinkTaskContext, SourceRecord,
+    SourceTask, SourceTaskContext, TopicPartition,
 };
 
 /// `source` or `sink` (the REST `type` field).

@@ -90,10 +90,29 @@ pub trait SourceTask: Send {
     }
 }
 
+/// ErrantRecordReporter (KIP-610): how a sink task hands over a record it could not write.
+/// The runtime logs it (`errors.log.enable`), sends the record as consumed to the dead letter
+/// queue with the `__connect.errors.*` headers (`errors.deadletterqueue.topic.name`), and
+/// applies `errors.tolerance`: Err(trace) means the tolerance is exceeded and the task must fail.
+#[async_trait::async_trait]
+pub trait ErrantRecordReporter: Send + Sync {
+    /// `origin` is the record's consumed position (`SinkRecord::origin`); `error_class` the
+    /// Java exception class the error stands for.
+    async fn report(
+        &self,
+        origin: &crate::data::KafkaOrigin,
+        error_class: &'static str,
+        message: &str,
+    ) -> Result<(), String>;
+}
+
 #[derive(Clone)]
 pub struct SinkTaskContext {
     pub connector: String,
     pub task: u32,
+    /// `SinkTaskContext.errantRecordReporter()`: present when the connector has a dead letter
+    /// queue topic or `errors.log.enable=true`, as in Kafka.
+    pub reporter: Option<Arc<dyn ErrantRecordReporter>>,
 }
 
 #[async_trait::async_trait]

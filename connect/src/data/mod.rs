@@ -4,6 +4,6 @@ pub mod record;
 pub mod schema;
 pub mod value;
 
-pub use record::{ConnectRecord, Header};
+pub use record::{ConnectRecord, Header, KafkaOrigin};
 pub use schema::{schemas, Field, Schema, SchemaRef, Type};
 pub use value::{DataError, Struct, Value};

@@ -1,6 +1,8 @@
 //! Records flowing through the runtime: source records (from a source task, with source
 //! partition/offset), sink records (from Kafka, with topic/partition/offset), both with headers.
 
+use std::sync::Arc;
+
 use serde_json::Map as JsonMap;
 
 use super::{SchemaRef, Value};
@@ -10,6 +12,16 @@ pub struct Header {
     pub key: String,
     pub schema: Option<SchemaRef>,
     pub value: Value,
+}
+
+/// Where a sink record was consumed (SinkRecord's originalTopic / originalKafkaPartition /
+/// originalKafkaOffset, KIP-793): kept when a transform renames the topic or moves the
+/// partition, so a sink can commit and report by the consumed position.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct KafkaOrigin {
+    pub topic: Arc<str>,
+    pub partition: i32,
+    pub offset: i64,
 }
 
 /// ConnectRecord: what converters and transforms see. Source-only and sink-only fields are
@@ -30,6 +42,8 @@ pub struct ConnectRecord {
     pub source_offset: Option<JsonMap<String, serde_json::Value>>,
     /// Sink records: the Kafka offset.
     pub kafka_offset: Option<i64>,
+    /// Sink records: the consumed topic, partition and offset, whatever transforms did.
+    pub origin: Option<KafkaOrigin>,
 }
 
 impl ConnectRecord {
@@ -68,6 +82,7 @@ impl ConnectRecord {
             source_partition: None,
             source_offset: None,
             kafka_offset: None,
+            origin: None,
         }
     }
 

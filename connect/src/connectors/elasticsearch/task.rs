@@ -35,15 +35,27 @@ use super::config::{EsConfig, Malformed, ResourceUsage};
 use super::convert::{self, Action, Converted};
 use super::mapping;
 use crate::config::ConfigMap;
-use crate::connectors::{ConnectorError, SinkRecord, SinkTask, SinkTaskContext, TopicPartition};
+use crate::connectors::{
+    ConnectorError, ErrantRecordReporter, SinkRecord, SinkTask, SinkTaskContext, TopicPartition,
+};
+use crate::data::KafkaOrigin;
+
+/// The exception Confluent's connector reports failed documents with.
+const REPORTING_EXCEPTION: &str =
+    "io.confluent.connect.elasticsearch.ElasticsearchClient$ReportingException";
 
 /// A converted record waiting for (or in) a bulk request.
 #[derive(Debug)]
 struct Pending {
     action: Action,
+    /// `action.doc_key()`, computed once.
+    key: Option<(String, String)>,
     bytes: Bytes,
+    /// The consumed partition and offset (the record's origin), which offsets are committed by.
     tp: TopicPartition,
     offset: i64,
+    /// For the errant record reporter.
+    origin: Option<KafkaOrigin>,
     queued: Instant,
     /// The encoded bytes' share of the Connect memory pool, released once acknowledged.
     _held: crate::runtime::memory::Reservation,
@@ -105,6 +117,15 @@ pub fn backoff(attempt: u32, base_ms: u64) -> Duration {
         .saturating_mul(1u64 << attempt.min(40))
         .min(24 * 60 * 60 * 1000);
     Duration::from_millis(rand::thread_rng().gen_range(0..=max))
+}
+
+/// What the dispatcher and its bulk requests share.
+struct Dispatch {
+    shared: Arc<Shared>,
+    client: Arc<EsClient>,
+    cfg: Arc<EsConfig>,
+    name: String,
+    reporter: Option<Arc<dyn ErrantRecordReporter>>,
 }
 
 struct Running {
@@ -299,8 +320,13 @@ impl Running {
         // Only the encoded lines are kept (results are classified from the metadata).
         action.source = None;
         let held = self.reserve(bytes.len()).await?;
-        let tp = TopicPartition::new(record.topic.clone(), record.kafka_partition.unwrap_or(0));
-        let offset = record.kafka_offset.unwrap_or(0);
+        let (tp, offset) = match &record.origin {
+            Some(o) => (TopicPartition::new(&*o.topic, o.partition), o.offset),
+            None => (
+                TopicPartition::new(record.topic.clone(), record.kafka_partition.unwrap_or(0)),
+                record.kafka_offset.unwrap_or(0),
+            ),
+        };
         let mut st = self.shared.state.lock();
         *st.unacked
             .entry(tp.clone())
@@ -310,10 +336,12 @@ impl Running {
         st.buffered += 1;
         st.queue_bytes += bytes.len();
         st.queue.push_back(Pending {
+            key: action.doc_key(),
             action,
             bytes: Bytes::from(bytes),
             tp,
             offset,
+            origin: record.origin.clone(),
             queued: Instant::now(),
             _held: held,
         });
@@ -397,9 +425,9 @@ fn take_batch(st: &mut State, cfg: &EsConfig) -> Result<Vec<Pending>, Duration> 
                 break;
             }
         }
-        if let Some(k) = p.action.doc_key() {
-            if st.inflight_keys.contains_key(&k) || skipped.contains(&k) {
-                skipped.insert(k);
+        if let Some(k) = &p.key {
+            if st.inflight_keys.contains_key(k) || skipped.contains(k) {
+                skipped.insert(k.clone());
                 continue;
             }
         }
@@ -429,8 +457,8 @@ fn take_batch(st: &mut State, cfg: &EsConfig) -> Result<Vec<Pending>, Duration> 
     };
     st.queue_bytes = st.queue_bytes.saturating_sub(bytes);
     for p in &batch {
-        if let Some(k) = p.action.doc_key() {
-            *st.inflight_keys.entry(k).or_insert(0) += 1;
+        if let Some(k) = &p.key {
+            *st.inflight_keys.entry(k.clone()).or_insert(0) += 1;
         }
     }
     st.inflight_batches += 1;
@@ -438,43 +466,32 @@ fn take_batch(st: &mut State, cfg: &EsConfig) -> Result<Vec<Pending>, Duration> 
     Ok(batch)
 }
 
-async fn dispatcher(shared: Arc<Shared>, client: Arc<EsClient>, cfg: Arc<EsConfig>, name: String) {
+async fn dispatcher(d: Arc<Dispatch>) {
     let mut set = JoinSet::new();
     loop {
         while set.try_join_next().is_some() {}
         let next = {
-            let mut st = shared.state.lock();
+            let mut st = d.shared.state.lock();
             if st.closed {
                 return;
             }
-            take_batch(&mut st, &cfg)
+            take_batch(&mut st, &d.cfg)
         };
         match next {
             Ok(batch) => {
-                set.spawn(run_batch(
-                    shared.clone(),
-                    client.clone(),
-                    cfg.clone(),
-                    name.clone(),
-                    batch,
-                ));
+                set.spawn(run_batch(d.clone(), batch));
             }
             Err(wait) => {
-                let _ = tokio::time::timeout(wait, shared.wake.notified()).await;
+                let _ = tokio::time::timeout(wait, d.shared.wake.notified()).await;
             }
         }
     }
 }
 
-async fn run_batch(
-    shared: Arc<Shared>,
-    client: Arc<EsClient>,
-    cfg: Arc<EsConfig>,
-    name: String,
-    batch: Vec<Pending>,
-) {
-    let keys: Vec<(String, String)> = batch.iter().filter_map(|p| p.action.doc_key()).collect();
-    let result = send_batch(&shared, &client, &cfg, &name, batch).await;
+async fn run_batch(d: Arc<Dispatch>, batch: Vec<Pending>) {
+    let keys: Vec<(String, String)> = batch.iter().filter_map(|p| p.key.clone()).collect();
+    let result = send_batch(&d, batch).await;
+    let (shared, name) = (&d.shared, &d.name);
     {
         let mut st = shared.state.lock();
         for k in keys {
@@ -504,14 +521,30 @@ fn first_record(todo: &[Pending]) -> String {
     }
 }
 
+/// Hands a document Elasticsearch refused to the errant record reporter, as Confluent's
+/// connector reports every failed item (dead letter queue, error log). Err when
+/// errors.tolerance=none makes a reported record fatal.
+async fn report(d: &Dispatch, p: &Pending, what: &str) -> Result<(), String> {
+    let (Some(reporter), Some(origin)) = (&d.reporter, &p.origin) else {
+        return Ok(());
+    };
+    let message = format!("Indexing failed: {what}");
+    reporter
+        .report(origin, REPORTING_EXCEPTION, &message)
+        .await
+        .map_err(|_| {
+            format!(
+                "Indexing record failed: Elasticsearch rejected the document of {} offset {} for index '{}' ({what}). \
+                 It was reported to the dead letter queue / error log, and errors.tolerance=none makes a reported record fail the task: \
+                 set errors.tolerance=all to skip such records, or fix the record or the index mapping, then restart the task.",
+                p.tp, p.offset, p.action.index
+            )
+        })
+}
+
 /// Sends one batch until every record in it is acknowledged, or returns the failure.
-async fn send_batch(
-    shared: &Shared,
-    client: &EsClient,
-    cfg: &EsConfig,
-    name: &str,
-    batch: Vec<Pending>,
-) -> Result<(), String> {
+async fn send_batch(d: &Dispatch, batch: Vec<Pending>) -> Result<(), String> {
+    let (shared, client, cfg, name) = (&*d.shared, &*d.client, &*d.cfg, d.name.as_str());
     let urls = cfg.urls.join(",");
     let exhausted = |attempt: u32, what: &str, todo: &[Pending]| {
         format!(
@@ -541,6 +574,7 @@ async fn send_batch(
                         "request entity too large (HTTP 413) for a single document of {} bytes",
                         todo[0].bytes.len()
                     );
+                    report(d, &todo[0], &what).await?;
                     malformed(cfg, name, &todo[0], &what)?;
                     shared.complete(todo.iter());
                 } else {
@@ -560,6 +594,8 @@ async fn send_batch(
                         for (p, item) in todo.iter().zip(&items) {
                             match item {
                                 Item::Fatal(m) => {
+                                    // Reported first, as Confluent does; the task fails either way.
+                                    let _ = report(d, p, m).await;
                                     return Err(format!(
                                         "Indexing record failed: {m} ({} {} of index '{}', record {} offset {}). Fix the cause in Elasticsearch (or the record), then restart the task.",
                                         p.action.kind.name(),
@@ -567,9 +603,12 @@ async fn send_batch(
                                         p.action.index,
                                         p.tp,
                                         p.offset
-                                    ))
+                                    ));
                                 }
-                                Item::Malformed(m) => malformed(cfg, name, p, m)?,
+                                Item::Malformed(m) => {
+                                    report(d, p, m).await?;
+                                    malformed(cfg, name, p, m)?
+                                }
                                 _ => {}
                             }
                         }
@@ -676,12 +715,13 @@ impl SinkTask for ElasticsearchSinkTask {
             progress: Notify::new(),
         });
         let name = format!("{}-{}", context.connector, context.task);
-        let dispatcher = tokio::spawn(dispatcher(
-            shared.clone(),
-            client.clone(),
-            cfg.clone(),
-            name.clone(),
-        ));
+        let dispatcher = tokio::spawn(dispatcher(Arc::new(Dispatch {
+            shared: shared.clone(),
+            client: client.clone(),
+            cfg: cfg.clone(),
+            name: name.clone(),
+            reporter: context.reporter,
+        })));
         self.running = Some(Running {
             cfg,
             client,
@@ -799,6 +839,7 @@ mod tests {
 
     fn pending(id: &str, offset: i64) -> Pending {
         Pending {
+            key: Some(("i".into(), id.into())),
             action: Action {
                 kind: OpKind::Index,
                 index: "i".into(),
@@ -807,6 +848,7 @@ mod tests {
                 retry_on_conflict: None,
                 source: None,
             },
+            origin: None,
             bytes: Bytes::from_static(b"{}\n{}\n"),
             tp: TopicPartition::new("t", 0),
             offset,

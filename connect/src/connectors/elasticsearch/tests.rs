@@ -927,6 +927,14 @@ fn fake_handle(
 }
 
 async fn start_task(es: &FakeEs, pairs: &[(&str, &str)]) -> ElasticsearchSinkTask {
+    start_task_reporting(es, pairs, None).await
+}
+
+async fn start_task_reporting(
+    es: &FakeEs,
+    pairs: &[(&str, &str)],
+    reporter: Option<Arc<dyn crate::connectors::ErrantRecordReporter>>,
+) -> ElasticsearchSinkTask {
     let mut p = props(&[("connection.url", &es.url)]);
     for (k, v) in pairs {
         p.insert(k.to_string(), v.to_string());
@@ -937,6 +945,7 @@ async fn start_task(es: &FakeEs, pairs: &[(&str, &str)]) -> ElasticsearchSinkTas
         SinkTaskContext {
             connector: "es".into(),
             task: 0,
+            reporter,
         },
     )
     .await
@@ -1417,4 +1426,153 @@ async fn https_with_a_pem_truststore() {
     with_ks.push(("elastic.https.ssl.keystore.location", ks.as_str()));
     let e = check(format!("https://localhost:{port}"), &with_ks).await;
     assert!(e.is_empty(), "{e:?}");
+}
+
+/// Records what the task reports; `tolerate` false answers as errors.tolerance=none does.
+/// (topic, partition, offset, exception class, message)
+type Reported = (String, i32, i64, &'static str, String);
+
+#[derive(Default)]
+struct FakeReporter {
+    reported: Mutex<Vec<Reported>>,
+    refuse: bool,
+}
+
+#[async_trait::async_trait]
+impl crate::connectors::ErrantRecordReporter for FakeReporter {
+    async fn report(
+        &self,
+        origin: &crate::data::KafkaOrigin,
+        error_class: &'static str,
+        message: &str,
+    ) -> Result<(), String> {
+        self.reported.lock().push((
+            origin.topic.to_string(),
+            origin.partition,
+            origin.offset,
+            error_class,
+            message.to_string(),
+        ));
+        if self.refuse {
+            Err("Tolerance exceeded in error handler".into())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// A record renamed by a transform from `orig` (consumed there at `offset`).
+fn renamed_rec(offset: i64, key: i64) -> ConnectRecord {
+    let mut r = doc_rec(offset, key, key);
+    r.topic = "renamed".into();
+    r.origin = Some(crate::data::KafkaOrigin {
+        topic: Arc::from("orig"),
+        partition: 0,
+        offset,
+    });
+    r
+}
+
+#[tokio::test]
+async fn rejected_documents_go_to_the_errant_record_reporter() {
+    let es = FakeEs::start().await;
+    es.state.lock().script.push_back(Reply::Items(vec![
+        None,
+        Some((400, "mapper_parsing_exception")),
+    ]));
+    let reporter = Arc::new(FakeReporter::default());
+    let mut t = start_task_reporting(
+        &es,
+        &[
+            ("schema.ignore", "true"),
+            ("behavior.on.malformed.documents", "ignore"),
+        ],
+        Some(reporter.clone()),
+    )
+    .await;
+    t.put(vec![
+        renamed_rec(4, 1),
+        renamed_rec(5, 2),
+        renamed_rec(6, 3),
+    ])
+    .await
+    .unwrap();
+    t.flush(&BTreeMap::new()).await.unwrap();
+    // Reported by the consumed position, with Confluent's exception and message.
+    assert_eq!(
+        *reporter.reported.lock(),
+        vec![(
+            "orig".to_string(),
+            0,
+            5,
+            "io.confluent.connect.elasticsearch.ElasticsearchClient$ReportingException",
+            "Indexing failed: mapper_parsing_exception: scripted".to_string()
+        )]
+    );
+    assert!(es.doc("renamed", "2").is_none() && es.doc("renamed", "3").is_some());
+    assert_eq!(
+        t.pre_commit(offsets("orig", 7)).await.unwrap(),
+        offsets("orig", 7)
+    );
+
+    // A document that fails the task is reported too.
+    es.state
+        .lock()
+        .script
+        .push_back(Reply::Items(vec![Some((403, "security_exception"))]));
+    t.put(vec![renamed_rec(7, 4)]).await.unwrap();
+    assert!(t.flush(&BTreeMap::new()).await.is_err());
+    assert_eq!(reporter.reported.lock().len(), 2);
+    assert_eq!(reporter.reported.lock()[1].2, 7);
+
+    // errors.tolerance=none: reporting is fatal, and the trace says what to change.
+    es.state
+        .lock()
+        .script
+        .push_back(Reply::Items(vec![Some((400, "mapper_parsing_exception"))]));
+    let refusing = Arc::new(FakeReporter {
+        refuse: true,
+        ..Default::default()
+    });
+    let mut t = start_task_reporting(
+        &es,
+        &[
+            ("schema.ignore", "true"),
+            ("behavior.on.malformed.documents", "warn"),
+        ],
+        Some(refusing.clone()),
+    )
+    .await;
+    t.put(vec![renamed_rec(8, 5)]).await.unwrap();
+    let e = t.flush(&BTreeMap::new()).await.unwrap_err().to_string();
+    assert!(
+        e.contains("errors.tolerance=all") && e.contains("orig-0 offset 8"),
+        "{e}"
+    );
+    assert_eq!(refusing.reported.lock().len(), 1);
+}
+
+#[tokio::test]
+async fn renamed_topics_commit_by_the_consumed_position() {
+    let es = FakeEs::start().await;
+    let mut t = start_task(
+        &es,
+        &[
+            ("schema.ignore", "true"),
+            ("linger.ms", "60000"),
+            ("flush.timeout.ms", "60000"),
+        ],
+    )
+    .await;
+    t.put(vec![renamed_rec(3, 1)]).await.unwrap();
+    // Nothing acknowledged yet: the consumed partition stays at the record, without a flush.
+    assert_eq!(
+        t.pre_commit(offsets("orig", 4)).await.unwrap(),
+        offsets("orig", 3)
+    );
+    t.flush(&BTreeMap::new()).await.unwrap();
+    assert_eq!(
+        t.pre_commit(offsets("orig", 4)).await.unwrap(),
+        offsets("orig", 4)
+    );
 }

@@ -168,6 +168,7 @@ mod tests {
             SinkTaskContext {
                 connector: "s".into(),
                 task: 0,
+                reporter: None,
             },
         )
         .await

@@ -11,7 +11,8 @@ use bytes::Bytes;
 
 use super::TaskId;
 use crate::config::{connector::ErrorHandling, ErrorTolerance};
-use crate::data::ConnectRecord;
+use crate::connectors::ErrantRecordReporter;
+use crate::data::{ConnectRecord, KafkaOrigin};
 use crate::kafka::{ConsumedRecord, KafkaAccess, ProduceRecord};
 use crate::runtime::status::trace;
 
@@ -182,10 +183,178 @@ impl ErrorHandler {
         }
     }
 
+    /// Whether a sink task gets an ErrantRecordReporter: a dead letter queue topic or error
+    /// logging is configured (Kafka's `enableErrantRecordReporter`).
+    pub fn reports_errant_records(&self) -> bool {
+        self.settings.dlq_topic.is_some() || self.settings.log_enable
+    }
+
     /// Backoff for retriable task failures: 300 ms doubling up to errors.retry.delay.max.ms.
     pub fn backoff(&self, attempt: u32) -> Duration {
         let max = self.settings.retry_delay_max_ms.max(1) as u64;
         let ms = 300u64.saturating_mul(1u64 << attempt.min(16)).min(max);
         Duration::from_millis(ms)
+    }
+}
+
+/// The class Kafka names as executing the TASK_PUT stage of a reported record.
+const SINK_TASK_CLASS: &str = "org.apache.kafka.connect.sink.SinkTask";
+
+/// WorkerErrantRecordReporter: a record a sink task reports is read again from its consumed
+/// position, so the dead letter queue gets the bytes exactly as consumed (Kafka keeps the
+/// original ConsumerRecord for this) without the runtime holding every record in memory.
+pub struct WorkerErrantRecordReporter {
+    pub errors: Arc<ErrorHandler>,
+}
+
+impl WorkerErrantRecordReporter {
+    async fn consumed(&self, origin: &KafkaOrigin) -> ConsumedRecord {
+        let found = self
+            .errors
+            .kafka
+            .fetch(
+                &origin.topic,
+                origin.partition,
+                origin.offset,
+                1 << 20,
+                Duration::ZERO,
+            )
+            .await
+            .ok()
+            .and_then(|rs| rs.into_iter().find(|r| r.offset == origin.offset));
+        found.unwrap_or_else(|| {
+            tracing::warn!(
+                "reported record {}-{} offset {} is no longer in the log; reporting it without key, value and headers",
+                origin.topic,
+                origin.partition,
+                origin.offset
+            );
+            ConsumedRecord {
+                topic: origin.topic.to_string(),
+                partition: origin.partition,
+                offset: origin.offset,
+                timestamp: -1,
+                key: None,
+                value: None,
+                headers: Vec::new(),
+            }
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl ErrantRecordReporter for WorkerErrantRecordReporter {
+    async fn report(
+        &self,
+        origin: &KafkaOrigin,
+        error_class: &'static str,
+        message: &str,
+    ) -> Result<(), String> {
+        let record = self.consumed(origin).await;
+        let failure = Failure {
+            stage: Stage::TaskPut,
+            class: SINK_TASK_CLASS.to_string(),
+            error_class,
+            message: message.to_string(),
+        };
+        self.errors.handle(failure, Origin::Consumed(&record)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::tests::fake_kafka::MemoryKafka;
+
+    fn handler(kafka: Arc<MemoryKafka>, tolerance: ErrorTolerance) -> Arc<ErrorHandler> {
+        let settings = ErrorHandling {
+            retry_timeout_ms: 0,
+            retry_delay_max_ms: 60_000,
+            tolerance,
+            log_enable: false,
+            log_include_messages: false,
+            dlq_topic: Some("dlq".into()),
+            dlq_replication_factor: 1,
+            dlq_context_headers: true,
+        };
+        let id = TaskId {
+            connector: "es".into(),
+            task: 0,
+        };
+        Arc::new(ErrorHandler::new(settings, id, kafka))
+    }
+
+    fn origin(offset: i64) -> KafkaOrigin {
+        KafkaOrigin {
+            topic: Arc::from("in"),
+            partition: 0,
+            offset,
+        }
+    }
+
+    #[tokio::test]
+    async fn reported_records_reach_the_dead_letter_queue_as_consumed() {
+        let kafka = Arc::new(MemoryKafka::new());
+        kafka.create("in", 1);
+        let rec = |v: &'static [u8]| ProduceRecord {
+            partition: Some(0),
+            key: Some(Bytes::from_static(b"k")),
+            value: Some(Bytes::from_static(v)),
+            headers: vec![("h".into(), Some(Bytes::from_static(b"1")))],
+            timestamp: Some(1_700_000_000_000),
+        };
+        kafka
+            .produce("in", vec![rec(b"first"), rec(b"second")])
+            .await
+            .unwrap();
+        let reporter = WorkerErrantRecordReporter {
+            errors: handler(kafka.clone(), ErrorTolerance::All),
+        };
+        reporter
+            .report(&origin(1), "x.ReportingException", "Indexing failed: bad")
+            .await
+            .unwrap();
+        let dlq = kafka.records("dlq");
+        assert_eq!(dlq.len(), 1);
+        assert_eq!(dlq[0].value.as_deref(), Some(&b"second"[..]));
+        assert_eq!(dlq[0].key.as_deref(), Some(&b"k"[..]));
+        assert_eq!(dlq[0].timestamp, 1_700_000_000_000);
+        let header = |k: &str| -> String {
+            dlq[0]
+                .headers
+                .iter()
+                .find(|(hk, _)| hk == k)
+                .and_then(|(_, v)| v.as_ref().map(|v| String::from_utf8_lossy(v).into_owned()))
+                .unwrap_or_default()
+        };
+        assert_eq!(header("h"), "1");
+        assert_eq!(header("__connect.errors.offset"), "1");
+        assert_eq!(header("__connect.errors.stage"), "TASK_PUT");
+        assert_eq!(
+            header("__connect.errors.class.name"),
+            "org.apache.kafka.connect.sink.SinkTask"
+        );
+        assert_eq!(
+            header("__connect.errors.exception.class.name"),
+            "x.ReportingException"
+        );
+        assert_eq!(
+            header("__connect.errors.exception.message"),
+            "Indexing failed: bad"
+        );
+
+        // A record gone from the log is still reported, without its bytes.
+        reporter.report(&origin(9), "x.E", "gone").await.unwrap();
+        let dlq = kafka.records("dlq");
+        assert_eq!(dlq.len(), 2);
+        assert_eq!(dlq[1].value, None);
+
+        // errors.tolerance=none: reported, then the task must fail.
+        let strict = WorkerErrantRecordReporter {
+            errors: handler(kafka.clone(), ErrorTolerance::None),
+        };
+        let e = strict.report(&origin(0), "x.E", "bad").await.unwrap_err();
+        assert!(e.contains("Tolerance exceeded in error handler"), "{e}");
+        assert_eq!(kafka.records("dlq").len(), 3);
     }
 }

@@ -2,17 +2,20 @@
 //! `topics.regex` (rediscovered periodically) is read from the group `connect-<name>`'s committed
 //! offsets, converted, transformed and put; offsets are committed after pre_commit/flush.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 
 use super::convert::Converters;
-use super::errors::{ErrorHandler, Failure, Origin, Stage, CONFIG_EXCEPTION, DATA_EXCEPTION};
+use super::errors::{
+    ErrorHandler, Failure, Origin, Stage, WorkerErrantRecordReporter, CONFIG_EXCEPTION,
+    DATA_EXCEPTION,
+};
 use super::{now_ms, TaskContext, TaskControl};
 use crate::connectors::{SinkRecord, SinkTask, SinkTaskContext, TopicPartition};
-use crate::data::{ConnectRecord, Header};
+use crate::data::{ConnectRecord, Header, KafkaOrigin};
 use crate::kafka::{ConsumedRecord, KafkaAccess, KafkaError};
 use crate::runtime::status::{trace, State};
 use crate::runtime::topics::java_full_match_regex;
@@ -27,7 +30,7 @@ struct Runner {
     ctx: TaskContext,
     converters: Converters,
     chain: TransformChain,
-    errors: ErrorHandler,
+    errors: Arc<ErrorHandler>,
     group: String,
     reset_latest: bool,
     /// consumer.override.max.poll.records (500): records per put at most.
@@ -39,6 +42,8 @@ struct Runner {
     delivered: BTreeMap<TopicPartition, i64>,
     committed: BTreeMap<TopicPartition, i64>,
     tracked_topics: HashSet<String>,
+    /// One shared name per consumed topic, for the records' origin.
+    topic_names: HashMap<String, Arc<str>>,
     last_commit: Instant,
     last_discovery: Option<Instant>,
     state: State,
@@ -48,12 +53,22 @@ pub(crate) async fn run(ctx: TaskContext, mut task: Box<dyn SinkTask>) -> Result
     let converters = Converters::build(&ctx.shared.config, &ctx.spec.connector)
         .map_err(|m| trace(CONFIG_EXCEPTION, &m, None))?;
     let chain = ctx.build_chain()?;
-    let errors = ErrorHandler::new(
-        ctx.spec.connector.errors.clone(),
-        ctx.id.clone(),
-        ctx.shared.kafka.clone(),
-    )
-    .with_metrics(ctx.metrics.clone());
+    let errors = Arc::new(
+        ErrorHandler::new(
+            ctx.spec.connector.errors.clone(),
+            ctx.id.clone(),
+            ctx.shared.kafka.clone(),
+        )
+        .with_metrics(ctx.metrics.clone()),
+    );
+    let reporter: Option<Arc<dyn crate::connectors::ErrantRecordReporter>> =
+        if errors.reports_errant_records() {
+            Some(Arc::new(WorkerErrantRecordReporter {
+                errors: errors.clone(),
+            }))
+        } else {
+            None
+        };
     let regex = match &ctx.spec.connector.topics_regex {
         Some(r) => Some(java_full_match_regex(r).map_err(|e| trace(CONFIG_EXCEPTION, &e, None))?),
         None => None,
@@ -77,6 +92,7 @@ pub(crate) async fn run(ctx: TaskContext, mut task: Box<dyn SinkTask>) -> Result
         SinkTaskContext {
             connector: ctx.id.connector.clone(),
             task: ctx.id.task,
+            reporter,
         },
     )
     .await
@@ -94,6 +110,7 @@ pub(crate) async fn run(ctx: TaskContext, mut task: Box<dyn SinkTask>) -> Result
         delivered: BTreeMap::new(),
         committed: BTreeMap::new(),
         tracked_topics: HashSet::new(),
+        topic_names: HashMap::new(),
         last_commit: Instant::now(),
         last_discovery: None,
         state: State::Unassigned,
@@ -363,7 +380,11 @@ impl Runner {
 
     /// Converts one consumed record (KEY_CONVERTER, VALUE_CONVERTER, HEADER_CONVERTER stages)
     /// then runs the chain; None = skipped.
-    async fn convert(&self, r: &ConsumedRecord) -> Result<Option<SinkRecord>, String> {
+    async fn convert(
+        &self,
+        r: &ConsumedRecord,
+        topic: Arc<str>,
+    ) -> Result<Option<SinkRecord>, String> {
         let c = &self.converters;
         let fail = |stage, class: &str, message: String| Failure {
             stage,
@@ -419,6 +440,11 @@ impl Runner {
         record.kafka_offset = Some(r.offset);
         record.timestamp = Some(r.timestamp);
         record.headers = headers;
+        record.origin = Some(KafkaOrigin {
+            topic,
+            partition: r.partition,
+            offset: r.offset,
+        });
         match self.chain.apply(record) {
             Ok(out) => Ok(out),
             Err((alias, e)) => {
@@ -449,7 +475,15 @@ impl Runner {
         }
         let mut batch = Vec::with_capacity(records.len());
         for r in &records {
-            if let Some(rec) = self.convert(r).await? {
+            let topic = match self.topic_names.get(r.topic.as_str()) {
+                Some(t) => t.clone(),
+                None => {
+                    let t: Arc<str> = Arc::from(r.topic.as_str());
+                    self.topic_names.insert(r.topic.clone(), t.clone());
+                    t
+                }
+            };
+            if let Some(rec) = self.convert(r, topic).await? {
                 batch.push(rec);
             }
             if self.ctx.shared.config.topic_tracking_enable
