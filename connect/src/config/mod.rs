@@ -2,6 +2,7 @@
 //! a ConfigDef-like typed definition model (also what /config/validate renders), Java
 //! `.properties` files and `${provider:path:key}` config providers.
 
+pub mod client_overrides;
 pub mod connector;
 pub mod def;
 pub mod info;

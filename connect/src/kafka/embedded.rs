@@ -22,6 +22,7 @@ use super::{
     default_partition, ConsumedRecord, KafkaAccess, KafkaError, PartitionOffsets, ProduceRecord,
     Result,
 };
+use crate::config::client_overrides::ProducerSettings;
 
 pub struct EmbeddedKafka {
     broker: Arc<Broker>,
@@ -34,6 +35,46 @@ impl EmbeddedKafka {
             broker,
             round_robin: AtomicU32::new(0),
         }
+    }
+
+    async fn produce_compressed(
+        &self,
+        topic: &str,
+        records: Vec<ProduceRecord>,
+        compression: Compression,
+    ) -> Result<Vec<(i32, i64)>> {
+        let n = match self.broker.topic(topic) {
+            Some(t) => t.partitions.len() as i32,
+            None => match self.broker.auto_create(topic).await {
+                Some(t) => t.partitions.len() as i32,
+                None => return Err(KafkaError::UnknownTopic(topic.into())),
+            },
+        };
+        // Group by partition, remembering each record's place.
+        let mut by_partition: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
+        let sticky = (self.round_robin.fetch_add(1, Ordering::Relaxed) % n.max(1) as u32) as i32;
+        for (i, r) in records.iter().enumerate() {
+            let p = match (r.partition, &r.key) {
+                (Some(p), _) => p,
+                (None, Some(k)) => default_partition(k, n),
+                (None, None) => sticky,
+            };
+            by_partition.entry(p).or_default().push(i);
+        }
+        let mut out = vec![(0, -1); records.len()];
+        for (p, idxs) in by_partition {
+            let recs: Vec<&ProduceRecord> = idxs.iter().map(|i| &records[*i]).collect();
+            let batch = encode_batch(&recs, compression)?;
+            let res = self
+                .broker
+                .append_batches(topic, p, batch)
+                .await
+                .map_err(inproc)?;
+            for (j, i) in idxs.iter().enumerate() {
+                out[*i] = (p, res.base_offset + j as i64);
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -51,7 +92,7 @@ fn inproc(e: InprocError) -> KafkaError {
     }
 }
 
-fn encode_batch(records: &[&ProduceRecord]) -> Result<BytesMut> {
+fn encode_batch(records: &[&ProduceRecord], compression: Compression) -> Result<BytesMut> {
     let now = now_ms();
     let recs: Vec<Record> = records
         .iter()
@@ -70,7 +111,10 @@ fn encode_batch(records: &[&ProduceRecord]) -> Result<BytesMut> {
                 producer_epoch: -1,
                 timestamp_type: TimestampType::Creation,
                 offset: i as i64,
-                sequence: -1,
+                // kafka-protocol's encoder starts a new batch whenever offset - sequence
+                // changes; offset - 1 keeps every record in one batch and the batch's base
+                // sequence at -1 (no producer id), as the Java client writes it.
+                sequence: i as i32 - 1,
                 timestamp: r.timestamp.unwrap_or(now),
                 key: r.key.clone(),
                 value: r.value.clone(),
@@ -81,7 +125,7 @@ fn encode_batch(records: &[&ProduceRecord]) -> Result<BytesMut> {
     let mut buf = BytesMut::new();
     let opts = RecordEncodeOptions {
         version: 2,
-        compression: Compression::None,
+        compression,
     };
     RecordBatchEncoder::encode(&mut buf, recs.iter(), &opts)
         .map_err(|e| KafkaError::Fatal(format!("cannot encode records: {e:#}")))?;
@@ -147,38 +191,18 @@ impl KafkaAccess for EmbeddedKafka {
     }
 
     async fn produce(&self, topic: &str, records: Vec<ProduceRecord>) -> Result<Vec<(i32, i64)>> {
-        let n = match self.broker.topic(topic) {
-            Some(t) => t.partitions.len() as i32,
-            None => match self.broker.auto_create(topic).await {
-                Some(t) => t.partitions.len() as i32,
-                None => return Err(KafkaError::UnknownTopic(topic.into())),
-            },
-        };
-        // Group by partition, remembering each record's place.
-        let mut by_partition: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
-        let sticky = (self.round_robin.fetch_add(1, Ordering::Relaxed) % n.max(1) as u32) as i32;
-        for (i, r) in records.iter().enumerate() {
-            let p = match (r.partition, &r.key) {
-                (Some(p), _) => p,
-                (None, Some(k)) => default_partition(k, n),
-                (None, None) => sticky,
-            };
-            by_partition.entry(p).or_default().push(i);
-        }
-        let mut out = vec![(0, -1); records.len()];
-        for (p, idxs) in by_partition {
-            let recs: Vec<&ProduceRecord> = idxs.iter().map(|i| &records[*i]).collect();
-            let batch = encode_batch(&recs)?;
-            let res = self
-                .broker
-                .append_batches(topic, p, batch)
-                .await
-                .map_err(inproc)?;
-            for (j, i) in idxs.iter().enumerate() {
-                out[*i] = (p, res.base_offset + j as i64);
-            }
-        }
-        Ok(out)
+        self.produce_compressed(topic, records, Compression::None)
+            .await
+    }
+
+    async fn produce_with(
+        &self,
+        topic: &str,
+        records: Vec<ProduceRecord>,
+        settings: &ProducerSettings,
+    ) -> Result<Vec<(i32, i64)>> {
+        self.produce_compressed(topic, records, settings.compression)
+            .await
     }
 
     async fn fetch(
@@ -300,6 +324,51 @@ mod tests {
         m.insert("log.dirs".to_string(), dir.display().to_string());
         let (cfg, _) = sluice_broker::BrokerConfig::from_map(m).unwrap();
         Broker::open(cfg).unwrap()
+    }
+
+    #[tokio::test]
+    async fn producer_compression_is_kept_in_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = broker(dir.path()).await;
+        let k = EmbeddedKafka::new(b.clone());
+        k.ensure_topic("z", 1, &[]).await.unwrap();
+        let settings = ProducerSettings {
+            compression: Compression::Gzip,
+            ..Default::default()
+        };
+        let recs: Vec<ProduceRecord> = (0..50)
+            .map(|i| ProduceRecord {
+                partition: Some(0),
+                key: None,
+                value: Some(Bytes::from(format!("value {i} {}", "a".repeat(100)))),
+                headers: vec![],
+                timestamp: None,
+            })
+            .collect();
+        k.produce_with("z", recs, &settings).await.unwrap();
+        let (raw, _) = b
+            .read_batches("z", 0, 0, 1 << 20, Duration::ZERO)
+            .await
+            .unwrap();
+        // v2 batch header: attributes at byte 21; the low 3 bits are the codec (1 = gzip).
+        assert_eq!(raw[21 + 1] & 7, 1, "stored as gzip");
+        let batch_len = i32::from_be_bytes([raw[8], raw[9], raw[10], raw[11]]);
+        assert!(
+            batch_len < 50 * 100,
+            "compressed: {batch_len} bytes of {}",
+            raw.len()
+        );
+        assert_eq!(
+            raw.len(),
+            12 + batch_len as usize,
+            "one batch for the 50 records"
+        );
+        // Record count at byte 57; base sequence (-1: no producer) at byte 53.
+        assert_eq!(&raw[57..61], &50i32.to_be_bytes());
+        assert_eq!(&raw[53..57], &(-1i32).to_be_bytes());
+        let back = k.fetch("z", 0, 0, 1 << 20, Duration::ZERO).await.unwrap();
+        assert_eq!(back.len(), 50);
+        assert!(back[49].value.as_deref().unwrap().starts_with(b"value 49 "));
     }
 
     #[tokio::test]

@@ -38,6 +38,8 @@ use futures_util::FutureExt;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
+
+use crate::config::client_overrides::ProducerSettings;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::KafkaError as RdError;
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
@@ -131,6 +133,42 @@ pub fn client_settings(
         }
     }
     s
+}
+
+/// Java producer settings as librdkafka names them; keys librdkafka has no counterpart for are
+/// left out (logged), as the in-process path ignores what it has nothing to act on.
+pub fn producer_overrides(overrides: &[(String, String)]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (k, v) in overrides {
+        match k.as_str() {
+            "acks"
+            | "compression.type"
+            | "linger.ms"
+            | "batch.size"
+            | "enable.idempotence"
+            | "max.in.flight.requests.per.connection"
+            | "retries"
+            | "retry.backoff.ms"
+            | "request.timeout.ms"
+            | "delivery.timeout.ms"
+            | "client.id"
+            | "security.protocol"
+            | "sasl.mechanism" => out.push((k.clone(), v.clone())),
+            "max.request.size" => out.push(("message.max.bytes".into(), v.clone())),
+            "buffer.memory" => {
+                if let Ok(b) = v.parse::<u64>() {
+                    out.push((
+                        "queue.buffering.max.kbytes".into(),
+                        (b / 1024).max(1).to_string(),
+                    ));
+                }
+            }
+            other => {
+                tracing::info!("producer.override.{other} has no librdkafka counterpart; ignored")
+            }
+        }
+    }
+    out
 }
 
 fn config(settings: &[(&'static str, String)]) -> ClientConfig {
@@ -245,6 +283,8 @@ pub struct ExternalKafka {
     meta: Arc<BaseConsumer>,
     fetchers: parking_lot::Mutex<HashMap<(String, i32), Arc<PartitionConsumer>>>,
     groups: parking_lot::Mutex<HashMap<String, Arc<BaseConsumer>>>,
+    /// Producers for connectors with `producer.override.*`, by their settings.
+    override_producers: parking_lot::Mutex<HashMap<Vec<(String, String)>, FutureProducer>>,
     /// Topics seen to exist, so a produce needs no metadata round trip first.
     known_topics: parking_lot::Mutex<std::collections::HashSet<String>>,
     clock: AtomicU64,
@@ -297,6 +337,7 @@ impl ExternalKafka {
             meta,
             fetchers: parking_lot::Mutex::new(HashMap::new()),
             groups: parking_lot::Mutex::new(HashMap::new()),
+            override_producers: parking_lot::Mutex::new(HashMap::new()),
             known_topics: parking_lot::Mutex::new(Default::default()),
             clock: AtomicU64::new(0),
             warned_describe_configs: AtomicBool::new(false),
@@ -506,6 +547,106 @@ impl ExternalKafka {
         end
     }
 
+    async fn produce_on(
+        &self,
+        producer: &FutureProducer,
+        topic: &str,
+        records: Vec<ProduceRecord>,
+    ) -> Result<Vec<(i32, i64)>> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        // librdkafka would wait topic.metadata.propagation.max.ms on a missing topic; the
+        // runtime creates missing topics itself, so say so at once.
+        if !self.known_topics.lock().contains(topic) {
+            if self.metadata_partitions(topic).await?.is_none() {
+                return Err(KafkaError::UnknownTopic(topic.to_string()));
+            }
+            self.known_topics.lock().insert(topic.to_string());
+        }
+        let deadline = Instant::now() + PRODUCE_TIMEOUT;
+        let mut pending = Vec::with_capacity(records.len());
+        for r in &records {
+            let mut rec: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic);
+            if let Some(p) = r.partition {
+                rec = rec.partition(p);
+            }
+            if let Some(k) = &r.key {
+                rec = rec.key(k.as_ref());
+            }
+            if let Some(v) = &r.value {
+                rec = rec.payload(v.as_ref());
+            }
+            if let Some(ts) = r.timestamp {
+                rec = rec.timestamp(ts);
+            }
+            if !r.headers.is_empty() {
+                let mut h = OwnedHeaders::new_with_capacity(r.headers.len());
+                for (k, v) in &r.headers {
+                    h = h.insert(Header {
+                        key: k.as_str(),
+                        value: v.as_deref(),
+                    });
+                }
+                rec = rec.headers(h);
+            }
+            loop {
+                match producer.send_result(rec) {
+                    Ok(f) => {
+                        pending.push(f);
+                        break;
+                    }
+                    Err((RdError::MessageProduction(Code::QueueFull), back))
+                        if Instant::now() < deadline =>
+                    {
+                        rec = back;
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                    Err((e, _)) => return Err(self.produce_error(e, topic)),
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(pending.len());
+        for f in pending {
+            let left = deadline.saturating_duration_since(Instant::now()) + Duration::from_secs(1);
+            match tokio::time::timeout(left, f).await {
+                Ok(Ok(Ok(d))) => out.push((d.partition, d.offset)),
+                Ok(Ok(Err((e, _)))) => return Err(self.produce_error(e, topic)),
+                Ok(Err(_)) => {
+                    return Err(KafkaError::Retriable(format!(
+                        "produce to {topic}: delivery report lost"
+                    )))
+                }
+                Err(_) => {
+                    return Err(KafkaError::Retriable(format!(
+                        "produce to {topic} timed out"
+                    )))
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// A producer with a connector's `producer.override.*` settings (one per distinct set).
+    fn override_producer(&self, overrides: &[(String, String)]) -> Result<FutureProducer> {
+        if let Some(p) = self.override_producers.lock().get(overrides) {
+            return Ok(p.clone());
+        }
+        let mut c = config(&client_settings(&self.bootstrap, Role::Producer, None));
+        for (k, v) in producer_overrides(overrides) {
+            c.set(k, v);
+        }
+        let p: FutureProducer = c.create().map_err(|e| {
+            KafkaError::Fatal(format!(
+                "cannot create a producer with the connector's producer.override.* settings: {e}"
+            ))
+        })?;
+        self.override_producers
+            .lock()
+            .insert(overrides.to_vec(), p.clone());
+        Ok(p)
+    }
+
     fn produce_error(&self, e: RdError, topic: &str) -> KafkaError {
         let e = map_err(e, topic, &format!("produce to {topic}"));
         if matches!(e, KafkaError::UnknownTopic(_)) {
@@ -674,78 +815,20 @@ impl KafkaAccess for ExternalKafka {
     }
 
     async fn produce(&self, topic: &str, records: Vec<ProduceRecord>) -> Result<Vec<(i32, i64)>> {
-        if records.is_empty() {
-            return Ok(Vec::new());
+        self.produce_on(&self.producer, topic, records).await
+    }
+
+    async fn produce_with(
+        &self,
+        topic: &str,
+        records: Vec<ProduceRecord>,
+        settings: &ProducerSettings,
+    ) -> Result<Vec<(i32, i64)>> {
+        if settings.overrides.is_empty() {
+            return self.produce(topic, records).await;
         }
-        // librdkafka would wait topic.metadata.propagation.max.ms on a missing topic; the
-        // runtime creates missing topics itself, so say so at once.
-        if !self.known_topics.lock().contains(topic) {
-            if self.metadata_partitions(topic).await?.is_none() {
-                return Err(KafkaError::UnknownTopic(topic.to_string()));
-            }
-            self.known_topics.lock().insert(topic.to_string());
-        }
-        let deadline = Instant::now() + PRODUCE_TIMEOUT;
-        let mut pending = Vec::with_capacity(records.len());
-        for r in &records {
-            let mut rec: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic);
-            if let Some(p) = r.partition {
-                rec = rec.partition(p);
-            }
-            if let Some(k) = &r.key {
-                rec = rec.key(k.as_ref());
-            }
-            if let Some(v) = &r.value {
-                rec = rec.payload(v.as_ref());
-            }
-            if let Some(ts) = r.timestamp {
-                rec = rec.timestamp(ts);
-            }
-            if !r.headers.is_empty() {
-                let mut h = OwnedHeaders::new_with_capacity(r.headers.len());
-                for (k, v) in &r.headers {
-                    h = h.insert(Header {
-                        key: k.as_str(),
-                        value: v.as_deref(),
-                    });
-                }
-                rec = rec.headers(h);
-            }
-            loop {
-                match self.producer.send_result(rec) {
-                    Ok(f) => {
-                        pending.push(f);
-                        break;
-                    }
-                    Err((RdError::MessageProduction(Code::QueueFull), back))
-                        if Instant::now() < deadline =>
-                    {
-                        rec = back;
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                    }
-                    Err((e, _)) => return Err(self.produce_error(e, topic)),
-                }
-            }
-        }
-        let mut out = Vec::with_capacity(pending.len());
-        for f in pending {
-            let left = deadline.saturating_duration_since(Instant::now()) + Duration::from_secs(1);
-            match tokio::time::timeout(left, f).await {
-                Ok(Ok(Ok(d))) => out.push((d.partition, d.offset)),
-                Ok(Ok(Err((e, _)))) => return Err(self.produce_error(e, topic)),
-                Ok(Err(_)) => {
-                    return Err(KafkaError::Retriable(format!(
-                        "produce to {topic}: delivery report lost"
-                    )))
-                }
-                Err(_) => {
-                    return Err(KafkaError::Retriable(format!(
-                        "produce to {topic} timed out"
-                    )))
-                }
-            }
-        }
-        Ok(out)
+        let producer = self.override_producer(&settings.overrides)?;
+        self.produce_on(&producer, topic, records).await
     }
 
     async fn fetch(

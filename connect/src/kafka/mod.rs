@@ -69,6 +69,17 @@ pub trait KafkaAccess: Send + Sync + 'static {
     async fn topic_config(&self, topic: &str, key: &str) -> Result<Option<String>>;
     /// Produces durably (acks=all); returns (partition, offset) per record, in order.
     async fn produce(&self, topic: &str, records: Vec<ProduceRecord>) -> Result<Vec<(i32, i64)>>;
+    /// Produces with a source connector's producer settings (`producer.override.*`):
+    /// compression in-process; an external cluster's client gets every override it knows.
+    async fn produce_with(
+        &self,
+        topic: &str,
+        records: Vec<ProduceRecord>,
+        settings: &crate::config::client_overrides::ProducerSettings,
+    ) -> Result<Vec<(i32, i64)>> {
+        let _ = settings;
+        self.produce(topic, records).await
+    }
     /// Records of one partition from `offset`, waiting up to `max_wait` when none are there.
     async fn fetch(
         &self,

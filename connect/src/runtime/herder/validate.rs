@@ -184,7 +184,12 @@ impl Herder {
             }
         };
         let own = ConfigInfos::generate(&name, &own_def, &own_values, own_def.groups());
-        Ok(ConfigInfos::merge(&name, vec![framework, own]))
+        let overrides = crate::config::client_overrides::validate(
+            &resolved,
+            plugin.kind(),
+            self.shared.config.override_policy,
+        );
+        Ok(ConfigInfos::merge(&name, vec![framework, own, overrides]))
     }
 
     /// Whether a plugin path parameter matches the body's connector.class (validate endpoint).

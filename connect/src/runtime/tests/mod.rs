@@ -4,6 +4,7 @@
 pub mod fake_kafka;
 mod file_stream;
 mod lifecycle;
+mod overrides;
 mod replay;
 mod standalone;
 mod tolerance;

@@ -12,6 +12,7 @@ use serde_json::Value as Json;
 use super::convert::Converters;
 use super::errors::{ErrorHandler, Failure, Origin, Stage, CONFIG_EXCEPTION, DATA_EXCEPTION};
 use super::{now_ms, TaskContext, TaskControl};
+use crate::config::client_overrides::{record_size_upper_bound, ProducerSettings};
 use crate::connectors::{SourceRecord, SourceTask, SourceTaskContext};
 use crate::kafka::{KafkaError, ProduceRecord};
 use crate::runtime::offset_store::{canonical, JsonObject, StoreOffsetReader};
@@ -19,12 +20,15 @@ use crate::runtime::status::{trace, State};
 use crate::transforms::TransformChain;
 
 const CONNECT_EXCEPTION: &str = "org.apache.kafka.connect.errors.ConnectException";
+const RECORD_TOO_LARGE: &str = "org.apache.kafka.common.errors.RecordTooLargeException";
 
 struct Runner {
     ctx: TaskContext,
     converters: Converters,
     chain: TransformChain,
     errors: ErrorHandler,
+    /// `producer.override.*` (compression.type, max.request.size, ...).
+    producer: ProducerSettings,
     /// Offsets acknowledged but not yet committed, by canonical partition.
     pending: BTreeMap<String, (JsonObject, JsonObject)>,
     known_topics: HashSet<String>,
@@ -54,11 +58,13 @@ pub(crate) async fn run(ctx: TaskContext, mut task: Box<dyn SourceTask>) -> Resu
     task.start(&ctx.spec.config, task_context)
         .await
         .map_err(|e| trace(e.java_class(), &e.to_string(), None))?;
+    let ctx_originals = ctx.spec.connector.originals.clone();
     let mut runner = Runner {
         ctx,
         converters,
         chain,
         errors,
+        producer: ProducerSettings::from_connector(&ctx_originals),
         pending: BTreeMap::new(),
         known_topics: HashSet::new(),
         last_commit: Instant::now(),
@@ -250,6 +256,39 @@ impl Runner {
         )))
     }
 
+    /// The producer's max.request.size check (RecordTooLargeException): a record over it is
+    /// skipped with errors.tolerance=all and fails the task otherwise, as in Kafka.
+    async fn fits(
+        &self,
+        topic: &str,
+        pr: &ProduceRecord,
+        record: &SourceRecord,
+    ) -> Result<bool, String> {
+        let size = record_size_upper_bound(pr.key.as_deref(), pr.value.as_deref(), &pr.headers);
+        let max = self.producer.max_request_size;
+        if size <= max {
+            return Ok(true);
+        }
+        let message = format!(
+            "The message is {size} bytes when serialized which is larger than {max}, which is the value of the max.request.size configuration. \
+             Set producer.override.max.request.size on the connector (and max.message.bytes on topic {topic}) to send records this large."
+        );
+        let f = Failure {
+            stage: Stage::KafkaProduce,
+            class: "org.apache.kafka.clients.producer.KafkaProducer".to_string(),
+            error_class: RECORD_TOO_LARGE,
+            message: message.clone(),
+        };
+        match self.errors.handle(f, Origin::Source(record)).await {
+            Ok(()) => Ok(false),
+            Err(_) => Err(trace(
+                CONNECT_EXCEPTION,
+                "Unrecoverable exception from producer send callback",
+                Some((RECORD_TOO_LARGE, &message)),
+            )),
+        }
+    }
+
     async fn tolerate<T>(
         &self,
         stage: Stage,
@@ -275,7 +314,9 @@ impl Runner {
         let mut by_topic: BTreeMap<String, Vec<(usize, ProduceRecord)>> = BTreeMap::new();
         for (i, r) in records.iter().enumerate() {
             if let Some((topic, pr)) = self.prepare(r).await? {
-                by_topic.entry(topic).or_default().push((i, pr));
+                if self.fits(&topic, &pr, r).await? {
+                    by_topic.entry(topic).or_default().push((i, pr));
+                }
             }
         }
         let mut written: Vec<Option<(i32, i64)>> = vec![None; records.len()];
@@ -319,7 +360,10 @@ impl Runner {
         let mut attempt = 0u32;
         let mut created = false;
         loop {
-            match kafka.produce(topic, batch.clone()).await {
+            match kafka
+                .produce_with(topic, batch.clone(), &self.producer)
+                .await
+            {
                 Ok(acks) => return Ok(acks),
                 Err(KafkaError::UnknownTopic(_)) if !created => {
                     created = true;
