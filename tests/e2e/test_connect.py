@@ -361,6 +361,56 @@ def test_filestream_source_string_converter(connect, workdir):
     assert [r["value"] for r in recs] == LINES, recs
 
 
+def _stored_codecs(data_dir, topic):
+    """The compression codec (attributes & 7) of every batch in partition 0's segment files."""
+    codecs = []
+    for seg in sorted((data_dir / f"{topic}-0").glob("*.log")):
+        b, at = seg.read_bytes(), 0
+        while at + 61 <= len(b):
+            length = int.from_bytes(b[at + 8:at + 12], "big")
+            if length == 0:
+                break
+            codecs.append(int.from_bytes(b[at + 21:at + 23], "big") & 7)
+            at += 12 + length
+    return codecs
+
+
+def test_producer_overrides_compress_and_are_validated(connect, workdir):
+    """producer.override.compression.type reaches the log (zstd batches the Java consumer reads); a bad override
+    value is a per-field validation error; max.request.size fails the task with Kafka's RecordTooLargeException."""
+    rest = Rest(connect.rest_port)
+    name, topic, path = "src-zstd", unique("src-zstd"), workdir / "in.txt"
+    append_lines(path, LINES)
+    rest.create(name, source_config(name, path, topic, **{"value.converter": STRING_CONVERTER,
+                                                          "producer.override.compression.type": "zstd",
+                                                          "producer.override.linger.ms": "10"}))
+    rest.wait_running(name)
+    recs = console_consume(connect.bootstrap, topic, len(LINES))
+    assert [r["value"] for r in recs] == LINES, recs
+    codecs = _stored_codecs(connect.data_dir, topic)
+    assert codecs and set(codecs) == {4}, codecs          # 4 = zstd
+
+    bad = source_config("src-bad", path, unique("bad"), **{"producer.override.compression.type": "brotli"})
+    bad["name"] = "src-bad"
+    r = rest.put("/connector-plugins/FileStreamSourceConnector/config/validate", bad)
+    assert r.status == 200, r
+    body = r.json()
+    assert body["error_count"] == 1, [c["value"] for c in body["configs"] if c["value"]["errors"]]
+    [info] = [c for c in body["configs"] if c["value"]["name"] == "producer.override.compression.type"]
+    assert info["value"]["errors"] == [
+        "Invalid value brotli for configuration compression.type: String must be one of: none, gzip, snappy, lz4, zstd"]
+    r = rest.post("/connectors", {"name": "src-bad", "config": bad})
+    assert r.status == 400 and "compression.type" in r.json()["message"], r
+
+    big = "src-big"
+    append_lines(workdir / "big.txt", ["x" * 5000])
+    rest.create(big, source_config(big, workdir / "big.txt", unique("big"),
+                                   **{"producer.override.max.request.size": "2000"}))
+    body = rest.wait_status(big, "RUNNING", ["FAILED"], timeout=TIMEOUT)
+    trace = body["tasks"][0]["trace"]
+    assert "RecordTooLargeException: The message is" in trace and "max.request.size" in trace, trace
+
+
 def test_filestream_sink_from_console_producer(connect, workdir):
     rest = Rest(connect.rest_port)
     name, topic, out = "sink-str", unique("sink"), workdir / "out.txt"

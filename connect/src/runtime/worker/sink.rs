@@ -24,6 +24,7 @@ use crate::transforms::TransformChain;
 const CONNECT_EXCEPTION: &str = "org.apache.kafka.connect.errors.ConnectException";
 const DISCOVERY_INTERVAL: Duration = Duration::from_secs(5);
 const FETCH_WAIT: Duration = Duration::from_millis(500);
+/// max.partition.fetch.bytes' default.
 const MAX_FETCH_BYTES: usize = 1 << 20;
 
 struct Runner {
@@ -35,6 +36,8 @@ struct Runner {
     reset_latest: bool,
     /// consumer.override.max.poll.records (500): records per put at most.
     max_poll_records: usize,
+    /// consumer.override.max.partition.fetch.bytes (1 MiB): bytes per partition per fetch.
+    max_fetch_bytes: usize,
     regex: Option<fancy_regex::Regex>,
     /// Assigned partitions → next offset to fetch.
     positions: BTreeMap<TopicPartition, i64>,
@@ -87,6 +90,11 @@ pub(crate) async fn run(ctx: TaskContext, mut task: Box<dyn SinkTask>) -> Result
         .and_then(|v| v.trim().parse::<usize>().ok())
         .filter(|n| *n > 0)
         .unwrap_or(500);
+    let max_fetch_bytes = overrides
+        .get("consumer.override.max.partition.fetch.bytes")
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(MAX_FETCH_BYTES);
     task.start(
         &ctx.spec.config,
         SinkTaskContext {
@@ -105,6 +113,7 @@ pub(crate) async fn run(ctx: TaskContext, mut task: Box<dyn SinkTask>) -> Result
         group,
         reset_latest,
         max_poll_records,
+        max_fetch_bytes,
         regex,
         positions: BTreeMap::new(),
         delivered: BTreeMap::new(),
@@ -294,6 +303,7 @@ impl Runner {
             .map(|(tp, o)| (tp.clone(), *o))
             .collect();
         let requested: BTreeMap<TopicPartition, i64> = parts.iter().cloned().collect();
+        let max_bytes = self.max_fetch_bytes;
         let mut out = Vec::new();
         for (tp, offset) in &parts {
             match kafka
@@ -301,7 +311,7 @@ impl Runner {
                     &tp.topic,
                     tp.partition,
                     *offset,
-                    MAX_FETCH_BYTES,
+                    self.max_fetch_bytes,
                     Duration::ZERO,
                 )
                 .await
@@ -316,7 +326,7 @@ impl Runner {
                 let kafka = kafka.clone();
                 set.spawn(async move {
                     let r = kafka
-                        .fetch(&tp.topic, tp.partition, offset, MAX_FETCH_BYTES, FETCH_WAIT)
+                        .fetch(&tp.topic, tp.partition, offset, max_bytes, FETCH_WAIT)
                         .await;
                     (tp, r)
                 });
