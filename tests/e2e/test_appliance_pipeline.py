@@ -144,7 +144,10 @@ def test_pipeline_through_the_binary_survives_sigterm_under_load(rootfs, tmp_pat
     try:
         def streaming():
             return 'sluice_connect_mysql_connected{connector="mysql-source"} 1' in metrics(rport)
-        wait_for(streaming, 120, "the source to finish its snapshot and stream")
+        try:
+            wait_for(streaming, 120, "the source to finish its snapshot and stream")
+        except AssertionError as e:
+            raise AssertionError(f"{e}\nSluice's log (tail):\n{''.join(logs[-1])[-6000:]}") from None
         text = metrics(rport)
         assert gauge(text, "sluice_connect_memory_pool_bytes") == 8 << 20, text[:3000]
         assert any("memory budget 16 MB" in line and "Connect task buffers 8 MB" in line for line in logs[-1]), \

@@ -411,6 +411,74 @@ def test_producer_overrides_compress_and_are_validated(connect, workdir):
     assert "RecordTooLargeException: The message is" in trace and "max.request.size" in trace, trace
 
 
+def test_sink_tasks_are_members_of_their_group(connect, workdir):
+    """As in Kafka Connect, each sink task is a consumer in group connect-<name>: kafka-consumer-groups (the Java
+    AdminClient) lists one member per task, client id connector-consumer-<name>-<task>, with the range assignor's
+    partitions; the members leave when the connector is deleted."""
+    rest, admin = Rest(connect.rest_port), Admin(connect.bootstrap)
+    name, topic, out = "grp-sink", unique("grp-sink"), workdir / "out.txt"
+    admin.create_topic(topic, partitions=3)
+    console_produce(connect.bootstrap, topic, [f"line {i}" for i in range(30)])
+    rest.create(name, sink_config(name, out, topic, **{"tasks.max": "2", "value.converter": STRING_CONVERTER}))
+    rest.wait_running(name, tasks=2)
+    wait_for(lambda: len(read_lines(out)) == 30, TIMEOUT, "30 lines written")
+    group = f"connect-{name}"
+
+    def two_members():
+        d = admin.describe_group(group)
+        return d if d["group"]["state"] == "Stable" and len(d["members"]) == 2 else None
+    d = wait_for(two_members, TIMEOUT, "two members in the sink's group")
+    members = sorted(d["members"], key=lambda m: m["client"])
+    assert [m["client"] for m in members] == [f"connector-consumer-{name}-0", f"connector-consumer-{name}-1"], members
+    parts = sorted(p for m in members for p in m["assignment"].split(",") if p)
+    assert parts == [f"{topic}-0", f"{topic}-1", f"{topic}-2"], members
+    assert sorted(len(m["assignment"].split(",")) for m in members) == [1, 2], members
+    wait_for(lambda: all(o["lag"] == "0" for o in admin.describe_group(group)["offsets"]), TIMEOUT, "lag 0")
+
+    assert rest.delete(f"/connectors/{name}").status == 204
+    wait_for(lambda: admin.describe_group(group)["members"] == [], TIMEOUT, "the tasks to leave the group")
+
+
+def test_topic_creation_groups(connect, workdir):
+    """KIP-158: a source connector with topic.creation.* creates its missing topics with the first matching group's
+    partitions and topic configs (retention.ms here) (else the default group's); a replication factor the cluster cannot give fails the
+    task with a message naming the group; validation requires the default group's two keys."""
+    rest, admin = Rest(connect.rest_port), Admin(connect.bootstrap)
+    path = workdir / "in.txt"
+    append_lines(path, ["a", "b"])
+    plain, hourly = unique("tc-plain"), unique("tc-hourly")
+    settings = {"value.converter": STRING_CONVERTER,
+                "topic.creation.groups": "hourly",
+                "topic.creation.default.replication.factor": "1",
+                "topic.creation.default.partitions": "3",
+                "topic.creation.hourly.include": "tc-hourly.*",
+                "topic.creation.hourly.partitions": "2",
+                "topic.creation.hourly.retention.ms": "3600000"}
+    for name, topic in (("tc-1", plain), ("tc-2", hourly)):
+        rest.create(name, source_config(name, path, topic, **settings))
+        rest.wait_running(name)
+        console_consume(connect.bootstrap, topic, 2)
+    d = admin.describe_topic(plain)
+    assert len(d["partitions"]) == 3 and d["configs"]["retention.ms"]["value"] == "604800000", d
+    d = admin.describe_topic(hourly)
+    assert len(d["partitions"]) == 2, d
+    assert d["configs"]["retention.ms"]["value"] == "3600000", d["configs"]["retention.ms"]
+
+    rf3 = dict(settings, **{"topic.creation.default.replication.factor": "3"})
+    rest.create("tc-3", source_config("tc-3", path, unique("tc-rf3"), **rf3))
+    body = rest.wait_status("tc-3", "RUNNING", ["FAILED"], timeout=TIMEOUT)
+    trace = body["tasks"][0]["trace"]
+    assert "Task failed to create new topic" in trace and "topic creation group 'default'" in trace, trace
+    assert "replication factor of 3 cannot be reached" in trace, trace
+
+    missing = source_config("tc-4", path, unique("tc"), **{"topic.creation.default.partitions": "1"})
+    missing["name"] = "tc-4"
+    r = rest.put("/connector-plugins/FileStreamSourceConnector/config/validate", missing)
+    assert r.status == 200 and r.json()["error_count"] == 1, r
+    [info] = [c for c in r.json()["configs"] if c["value"]["errors"]]
+    assert info["value"]["name"] == "topic.creation.default.replication.factor", info
+
+
 def test_filestream_sink_from_console_producer(connect, workdir):
     rest = Rest(connect.rest_port)
     name, topic, out = "sink-str", unique("sink"), workdir / "out.txt"

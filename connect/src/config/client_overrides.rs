@@ -214,6 +214,9 @@ pub struct ProducerSettings {
     pub compression: Compression,
     /// max.request.size (1 MiB by default): a larger record fails with RecordTooLargeException.
     pub max_request_size: usize,
+    /// batch.size (16 KiB by default): records go into batches of at most this many bytes (a
+    /// larger record alone), as the Java producer does; 0 = one record per batch.
+    pub batch_size: usize,
     /// Every `producer.override.*` key (prefix removed) and value, in order.
     pub overrides: Vec<(String, String)>,
 }
@@ -223,6 +226,7 @@ impl std::default::Default for ProducerSettings {
         ProducerSettings {
             compression: Compression::None,
             max_request_size: 1_048_576,
+            batch_size: 16_384,
             overrides: Vec::new(),
         }
     }
@@ -251,6 +255,11 @@ impl ProducerSettings {
                 "max.request.size" => {
                     if let Ok(n) = v.parse::<usize>() {
                         s.max_request_size = n;
+                    }
+                }
+                "batch.size" => {
+                    if let Ok(n) = v.parse::<usize>() {
+                        s.batch_size = n;
                     }
                 }
                 _ => {}

@@ -8,6 +8,7 @@ pub mod def;
 pub mod info;
 pub mod properties;
 pub mod providers;
+pub mod topic_creation;
 pub mod worker;
 
 pub use connector::{ConnectorConfig, ErrorTolerance};

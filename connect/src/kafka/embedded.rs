@@ -41,7 +41,7 @@ impl EmbeddedKafka {
         &self,
         topic: &str,
         records: Vec<ProduceRecord>,
-        compression: Compression,
+        settings: &ProducerSettings,
     ) -> Result<Vec<(i32, i64)>> {
         let n = match self.broker.topic(topic) {
             Some(t) => t.partitions.len() as i32,
@@ -63,15 +63,32 @@ impl EmbeddedKafka {
         }
         let mut out = vec![(0, -1); records.len()];
         for (p, idxs) in by_partition {
-            let recs: Vec<&ProduceRecord> = idxs.iter().map(|i| &records[*i]).collect();
-            let batch = encode_batch(&recs, compression)?;
-            let res = self
-                .broker
-                .append_batches(topic, p, batch)
-                .await
-                .map_err(inproc)?;
-            for (j, i) in idxs.iter().enumerate() {
-                out[*i] = (p, res.base_offset + j as i64);
+            // Batches of at most batch.size bytes (a larger record alone), as the Java
+            // producer fills them, so no batch outgrows the topic's max.message.bytes.
+            let mut start = 0;
+            while start < idxs.len() {
+                let mut end = start + 1;
+                let mut bytes = approx_record_size(&records[idxs[start]]);
+                while end < idxs.len() {
+                    let more = approx_record_size(&records[idxs[end]]);
+                    if bytes + more > settings.batch_size {
+                        break;
+                    }
+                    bytes += more;
+                    end += 1;
+                }
+                let chunk = &idxs[start..end];
+                let recs: Vec<&ProduceRecord> = chunk.iter().map(|i| &records[*i]).collect();
+                let batch = encode_batch(&recs, settings.compression)?;
+                let res = self
+                    .broker
+                    .append_batches(topic, p, batch)
+                    .await
+                    .map_err(inproc)?;
+                for (j, i) in chunk.iter().enumerate() {
+                    out[*i] = (p, res.base_offset + j as i64);
+                }
+                start = end;
             }
         }
         Ok(out)
@@ -90,6 +107,16 @@ fn inproc(e: InprocError) -> KafkaError {
         InprocError::UnknownPartition(t, _) => KafkaError::UnknownTopic(t),
         other => KafkaError::Fatal(other.to_string()),
     }
+}
+
+/// A record's size in a batch, roughly (what batch.size is filled against).
+fn approx_record_size(r: &ProduceRecord) -> usize {
+    21 + r.key.as_ref().map_or(0, |k| k.len())
+        + r.value.as_ref().map_or(0, |v| v.len())
+        + r.headers
+            .iter()
+            .map(|(k, v)| k.len() + v.as_ref().map_or(0, |v| v.len()) + 4)
+            .sum::<usize>()
 }
 
 fn encode_batch(records: &[&ProduceRecord], compression: Compression) -> Result<BytesMut> {
@@ -165,6 +192,29 @@ impl KafkaAccess for EmbeddedKafka {
         }
     }
 
+    async fn create_topic(
+        &self,
+        topic: &str,
+        partitions: i32,
+        replication_factor: i16,
+        configs: &[(String, String)],
+    ) -> Result<i32> {
+        let cfg: BTreeMap<String, String> = configs.iter().cloned().collect();
+        match self
+            .broker
+            .create_topic(topic, partitions, replication_factor, cfg, false)
+            .await
+        {
+            Ok(t) => Ok(t.partitions.len() as i32),
+            Err(TopicError::Exists(_)) => self
+                .broker
+                .topic(topic)
+                .map(|t| t.partitions.len() as i32)
+                .ok_or_else(|| KafkaError::UnknownTopic(topic.into())),
+            Err(e) => Err(KafkaError::Fatal(e.to_string())),
+        }
+    }
+
     async fn partition_count(&self, topic: &str) -> Result<Option<i32>> {
         Ok(self.broker.topic(topic).map(|t| t.partitions.len() as i32))
     }
@@ -191,7 +241,7 @@ impl KafkaAccess for EmbeddedKafka {
     }
 
     async fn produce(&self, topic: &str, records: Vec<ProduceRecord>) -> Result<Vec<(i32, i64)>> {
-        self.produce_compressed(topic, records, Compression::None)
+        self.produce_compressed(topic, records, &ProducerSettings::default())
             .await
     }
 
@@ -201,8 +251,7 @@ impl KafkaAccess for EmbeddedKafka {
         records: Vec<ProduceRecord>,
         settings: &ProducerSettings,
     ) -> Result<Vec<(i32, i64)>> {
-        self.produce_compressed(topic, records, settings.compression)
-            .await
+        self.produce_compressed(topic, records, settings).await
     }
 
     async fn fetch(
@@ -306,6 +355,16 @@ impl KafkaAccess for EmbeddedKafka {
         Ok(v.into_iter().map(|(t, p, o)| (t, p, o.offset)).collect())
     }
 
+    fn group_member(
+        &self,
+        cfg: super::group::MemberConfig,
+    ) -> Option<Arc<dyn super::group::GroupMember>> {
+        Some(Arc::new(super::group::EmbeddedMember::new(
+            self.broker.clone(),
+            cfg,
+        )))
+    }
+
     async fn delete_committed_offsets(&self, group: &str) -> Result<()> {
         self.broker
             .meta
@@ -368,6 +427,41 @@ mod tests {
         assert_eq!(&raw[53..57], &(-1i32).to_be_bytes());
         let back = k.fetch("z", 0, 0, 1 << 20, Duration::ZERO).await.unwrap();
         assert_eq!(back.len(), 50);
+        // Records past batch.size go into further batches: 40 records of 1 KiB, 16 KiB batches.
+        let big: Vec<ProduceRecord> = (0..40)
+            .map(|_| ProduceRecord {
+                partition: Some(0),
+                key: None,
+                value: Some(Bytes::from(vec![b'x'; 1000])),
+                headers: vec![],
+                timestamp: None,
+            })
+            .collect();
+        let acks = k.produce("z", big).await.unwrap();
+        assert_eq!(
+            acks.iter().map(|a| a.1).collect::<Vec<_>>(),
+            (50..90).collect::<Vec<i64>>()
+        );
+        let (raw, _) = b
+            .read_batches("z", 0, 50, 1 << 20, Duration::ZERO)
+            .await
+            .unwrap();
+        let mut at = 0;
+        let mut counts = Vec::new();
+        while at + 61 <= raw.len() {
+            let len =
+                i32::from_be_bytes([raw[at + 8], raw[at + 9], raw[at + 10], raw[at + 11]]) as usize;
+            counts.push(i32::from_be_bytes([
+                raw[at + 57],
+                raw[at + 58],
+                raw[at + 59],
+                raw[at + 60],
+            ]));
+            assert!(len <= 16_384 + 61, "batch of {len} bytes");
+            at += 12 + len;
+        }
+        assert_eq!(counts.iter().sum::<i32>(), 40);
+        assert!(counts.len() >= 3 && counts[0] > 1, "{counts:?}");
         assert!(back[49].value.as_deref().unwrap().starts_with(b"value 49 "));
     }
 

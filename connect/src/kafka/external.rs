@@ -693,6 +693,45 @@ impl KafkaAccess for ExternalKafka {
         self.cluster_id.clone()
     }
 
+    async fn create_topic(
+        &self,
+        topic: &str,
+        partitions: i32,
+        replication_factor: i16,
+        configs: &[(String, String)],
+    ) -> Result<i32> {
+        if replication_factor == -1 {
+            return self.ensure_topic(topic, partitions, configs).await;
+        }
+        if let Some(n) = self.metadata_partitions(topic).await? {
+            return Ok(n);
+        }
+        let opts = AdminOptions::new()
+            .request_timeout(Some(OP_TIMEOUT))
+            .operation_timeout(Some(OP_TIMEOUT));
+        let mut new = NewTopic::new(
+            topic,
+            partitions,
+            TopicReplication::Fixed(replication_factor as i32),
+        );
+        for (k, v) in configs {
+            new = new.set(k, v);
+        }
+        let res = tokio::time::timeout(
+            OP_TIMEOUT + Duration::from_secs(1),
+            self.admin.create_topics([&new], &opts),
+        )
+        .await
+        .map_err(|_| KafkaError::Retriable(format!("creating topic {topic} timed out")))?
+        .map_err(|e| map_err(e, topic, &format!("cannot create topic {topic}")))?;
+        match res.into_iter().next() {
+            Some(Err((_, code))) if code != Code::TopicAlreadyExists => Err(KafkaError::Fatal(
+                format!("cannot create topic {topic}: {code}"),
+            )),
+            _ => Ok(self.metadata_partitions(topic).await?.unwrap_or(partitions)),
+        }
+    }
+
     async fn ensure_topic(
         &self,
         topic: &str,

@@ -4,6 +4,7 @@
 
 pub mod embedded;
 pub mod external;
+pub mod group;
 
 use std::time::Duration;
 
@@ -63,6 +64,18 @@ pub trait KafkaAccess: Send + Sync + 'static {
         partitions: i32,
         configs: &[(String, String)],
     ) -> Result<i32>;
+    /// Creates a topic for a source connector's topic.creation group, with its replication
+    /// factor (-1: the broker's default); returns the partition count (also when it existed).
+    async fn create_topic(
+        &self,
+        topic: &str,
+        partitions: i32,
+        replication_factor: i16,
+        configs: &[(String, String)],
+    ) -> Result<i32> {
+        let _ = replication_factor;
+        self.ensure_topic(topic, partitions, configs).await
+    }
     async fn partition_count(&self, topic: &str) -> Result<Option<i32>>;
     async fn list_topics(&self) -> Result<Vec<String>>;
     /// The effective value of a topic config (e.g. cleanup.policy).
@@ -94,6 +107,15 @@ pub trait KafkaAccess: Send + Sync + 'static {
     async fn commit_offsets(&self, group: &str, offsets: &[(String, i32, i64)]) -> Result<()>;
     async fn committed_offsets(&self, group: &str) -> Result<Vec<(String, i32, i64)>>;
     async fn delete_committed_offsets(&self, group: &str) -> Result<()>;
+    /// A member of a consumer group for a sink task; None where the implementation does not
+    /// take part in groups (the task's partitions are then dealt out by the worker).
+    fn group_member(
+        &self,
+        cfg: group::MemberConfig,
+    ) -> Option<std::sync::Arc<dyn group::GroupMember>> {
+        let _ = cfg;
+        None
+    }
 }
 
 /// The Java client's default partitioner for keyed records: murmur2(key) & 0x7fffffff % n.

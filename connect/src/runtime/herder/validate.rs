@@ -165,7 +165,12 @@ impl Herder {
             .ok_or_else(|| HerderError::Internal(class_not_found_message(class)))?;
         let name = config.get("connector.class").cloned().unwrap_or_default();
         let resolved = self.shared.config.config_providers.transform(config);
-        let def = enriched_def(Some(plugin.kind()), &resolved);
+        let mut def = enriched_def(Some(plugin.kind()), &resolved);
+        if plugin.kind() == connectors::ConnectorType::Source
+            && self.shared.config.topic_creation_enable
+        {
+            crate::config::topic_creation::enrich(&mut def, &resolved);
+        }
         let mut values = def.validate(&resolved);
         if plugin.kind() == connectors::ConnectorType::Sink {
             validate_sink(&resolved, &mut values);

@@ -16,6 +16,7 @@ use super::errors::{
 use super::{now_ms, TaskContext, TaskControl};
 use crate::connectors::{SinkRecord, SinkTask, SinkTaskContext, TopicPartition};
 use crate::data::{ConnectRecord, Header, KafkaOrigin};
+use crate::kafka::group::{GroupMember, MemberConfig};
 use crate::kafka::{ConsumedRecord, KafkaAccess, KafkaError};
 use crate::runtime::status::{trace, State};
 use crate::runtime::topics::java_full_match_regex;
@@ -39,6 +40,12 @@ struct Runner {
     /// consumer.override.max.partition.fetch.bytes (1 MiB): bytes per partition per fetch.
     max_fetch_bytes: usize,
     regex: Option<fancy_regex::Regex>,
+    /// This task as a member of the group (None: the Kafka access takes no part in groups, and
+    /// partitions are dealt out round-robin over the tasks).
+    member: Option<Arc<dyn GroupMember>>,
+    /// The topics the member subscribed to at its last join, with their partition counts then
+    /// (a topic created or grown since makes the member join again, as the Java consumer does).
+    subscribed: Vec<(String, Option<i32>)>,
     /// Assigned partitions → next offset to fetch.
     positions: BTreeMap<TopicPartition, i64>,
     /// Next offset after what was delivered to the task (what may be committed).
@@ -90,6 +97,30 @@ pub(crate) async fn run(ctx: TaskContext, mut task: Box<dyn SinkTask>) -> Result
         .and_then(|v| v.trim().parse::<usize>().ok())
         .filter(|n| *n > 0)
         .unwrap_or(500);
+    let int_override = |key: &str, default: i32| -> i32 {
+        overrides
+            .get(key)
+            .and_then(|v| v.trim().parse::<i32>().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or(default)
+    };
+    let mut member_cfg = MemberConfig::new(
+        &group,
+        &format!("connector-consumer-{}-{}", ctx.id.connector, ctx.id.task),
+    );
+    member_cfg.session_timeout_ms = int_override(
+        "consumer.override.session.timeout.ms",
+        member_cfg.session_timeout_ms,
+    );
+    member_cfg.rebalance_timeout_ms = int_override(
+        "consumer.override.max.poll.interval.ms",
+        member_cfg.rebalance_timeout_ms,
+    );
+    member_cfg.heartbeat_interval_ms = int_override(
+        "consumer.override.heartbeat.interval.ms",
+        member_cfg.heartbeat_interval_ms as i32,
+    ) as u64;
+    let member = ctx.shared.kafka.group_member(member_cfg);
     let max_fetch_bytes = overrides
         .get("consumer.override.max.partition.fetch.bytes")
         .and_then(|v| v.trim().parse::<usize>().ok())
@@ -115,6 +146,8 @@ pub(crate) async fn run(ctx: TaskContext, mut task: Box<dyn SinkTask>) -> Result
         max_poll_records,
         max_fetch_bytes,
         regex,
+        member,
+        subscribed: Vec::new(),
         positions: BTreeMap::new(),
         delivered: BTreeMap::new(),
         committed: BTreeMap::new(),
@@ -134,6 +167,9 @@ pub(crate) async fn run(ctx: TaskContext, mut task: Box<dyn SinkTask>) -> Result
     }
     if let Err(e) = task.stop().await {
         tracing::warn!(task = %runner.ctx.id, "error stopping sink task: {e}");
+    }
+    if let Some(m) = &runner.member {
+        m.leave().await;
     }
     result
 }
@@ -175,7 +211,10 @@ impl Runner {
                 }
                 TaskControl::Run => {
                     self.set_state(State::Running).await;
-                    if !matches!(self.last_discovery, Some(t) if t.elapsed() < DISCOVERY_INTERVAL) {
+                    let rejoin = self.member.as_ref().is_some_and(|m| m.needs_rejoin());
+                    if rejoin
+                        || !matches!(self.last_discovery, Some(t) if t.elapsed() < DISCOVERY_INTERVAL)
+                    {
                         self.rebalance(task).await?;
                     }
                     let records = self.fetch().await?;
@@ -192,20 +231,29 @@ impl Runner {
         }
     }
 
-    /// The partitions this task should own: every matching partition, sorted, dealt out
-    /// round-robin over the connector's tasks.
-    async fn wanted(&self) -> Result<Vec<TopicPartition>, KafkaError> {
-        let kafka = self.kafka();
-        let topics: Vec<String> = match &self.regex {
-            Some(re) => kafka
-                .list_topics()
-                .await?
+    /// The partitions this task should own: what the group assigns it (joining again when the
+    /// coordinator asks or the subscription changed, after committing what was delivered, as
+    /// the eager protocol revokes everything); without a group, every matching partition,
+    /// sorted, dealt out round-robin over the connector's tasks.
+    async fn wanted(&mut self, task: &mut dyn SinkTask) -> Result<Vec<TopicPartition>, KafkaError> {
+        let topics = self.topics().await?;
+        if let Some(m) = self.member.clone() {
+            let mut seen = Vec::with_capacity(topics.len());
+            for t in &topics {
+                seen.push((t.clone(), self.kafka().partition_count(t).await?));
+            }
+            if !m.needs_rejoin() && seen == self.subscribed {
+                return Ok(self.positions.keys().cloned().collect());
+            }
+            self.commit(task).await;
+            let assigned = m.join(&topics).await?;
+            self.subscribed = seen;
+            return Ok(assigned
                 .into_iter()
-                .filter(|t| t != "__consumer_offsets" && t != "__transaction_state")
-                .filter(|t| re.is_match(t).unwrap_or(false))
-                .collect(),
-            None => self.ctx.spec.connector.topics.clone(),
-        };
+                .map(|(t, p)| TopicPartition::new(t, p))
+                .collect());
+        }
+        let kafka = self.kafka();
         let mut all = Vec::new();
         for t in topics {
             if let Some(n) = kafka.partition_count(&t).await? {
@@ -224,9 +272,27 @@ impl Runner {
             .collect())
     }
 
+    /// The subscribed topics: `topics`, or the existing topics `topics.regex` matches, sorted.
+    async fn topics(&self) -> Result<Vec<String>, KafkaError> {
+        let kafka = self.kafka();
+        let mut topics: Vec<String> = match &self.regex {
+            Some(re) => kafka
+                .list_topics()
+                .await?
+                .into_iter()
+                .filter(|t| t != "__consumer_offsets" && t != "__transaction_state")
+                .filter(|t| re.is_match(t).unwrap_or(false))
+                .collect(),
+            None => self.ctx.spec.connector.topics.clone(),
+        };
+        topics.sort();
+        topics.dedup();
+        Ok(topics)
+    }
+
     async fn rebalance(&mut self, task: &mut dyn SinkTask) -> Result<(), String> {
         self.last_discovery = Some(Instant::now());
-        let wanted = match self.wanted().await {
+        let wanted = match self.wanted(task).await {
             Ok(w) => w,
             Err(e) => {
                 tracing::warn!(task = %self.ctx.id, "could not list partitions: {e}");

@@ -13,6 +13,7 @@ use super::convert::Converters;
 use super::errors::{ErrorHandler, Failure, Origin, Stage, CONFIG_EXCEPTION, DATA_EXCEPTION};
 use super::{now_ms, TaskContext, TaskControl};
 use crate::config::client_overrides::{record_size_upper_bound, ProducerSettings};
+use crate::config::topic_creation::TopicCreation;
 use crate::connectors::{SourceRecord, SourceTask, SourceTaskContext};
 use crate::kafka::{KafkaError, ProduceRecord};
 use crate::runtime::offset_store::{canonical, JsonObject, StoreOffsetReader};
@@ -29,6 +30,10 @@ struct Runner {
     errors: ErrorHandler,
     /// `producer.override.*` (compression.type, max.request.size, ...).
     producer: ProducerSettings,
+    /// `topic.creation.*` groups, when the connector uses them.
+    topic_creation: Option<TopicCreation>,
+    /// Topics already checked (or created) for topic creation.
+    checked_topics: HashSet<String>,
     /// Offsets acknowledged but not yet committed, by canonical partition.
     pending: BTreeMap<String, (JsonObject, JsonObject)>,
     known_topics: HashSet<String>,
@@ -59,12 +64,17 @@ pub(crate) async fn run(ctx: TaskContext, mut task: Box<dyn SourceTask>) -> Resu
         .await
         .map_err(|e| trace(e.java_class(), &e.to_string(), None))?;
     let ctx_originals = ctx.spec.connector.originals.clone();
+    let topic_creation =
+        TopicCreation::from_connector(&ctx_originals, ctx.shared.config.topic_creation_enable)
+            .map_err(|m| trace(CONFIG_EXCEPTION, &m, None))?;
     let mut runner = Runner {
         ctx,
         converters,
         chain,
         errors,
         producer: ProducerSettings::from_connector(&ctx_originals),
+        topic_creation,
+        checked_topics: HashSet::new(),
         pending: BTreeMap::new(),
         known_topics: HashSet::new(),
         last_commit: Instant::now(),
@@ -322,6 +332,7 @@ impl Runner {
         let mut written: Vec<Option<(i32, i64)>> = vec![None; records.len()];
         for (topic, batch) in by_topic {
             let (indexes, batch): (Vec<usize>, Vec<ProduceRecord>) = batch.into_iter().unzip();
+            self.maybe_create_topic(&topic).await?;
             let acks = self.produce(&topic, batch).await?;
             self.ctx.metrics.written(acks.len());
             for (i, ack) in indexes.into_iter().zip(acks) {
@@ -346,6 +357,46 @@ impl Runner {
                 tracing::warn!(task = %self.ctx.id, "source task commit_record failed: {e}");
             }
         }
+        Ok(())
+    }
+
+    /// Creates a missing topic with its topic.creation group's settings before the first write
+    /// to it (AbstractWorkerSourceTask.maybeCreateTopic); a failure fails the task.
+    async fn maybe_create_topic(&mut self, topic: &str) -> Result<(), String> {
+        let Some(tc) = &self.topic_creation else {
+            return Ok(());
+        };
+        if self.checked_topics.contains(topic) {
+            return Ok(());
+        }
+        let kafka = self.ctx.shared.kafka.clone();
+        match kafka.partition_count(topic).await {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                let g = tc.group_for(topic);
+                match kafka
+                    .create_topic(topic, g.partitions, g.replication_factor, &g.configs)
+                    .await
+                {
+                    Ok(_) => tracing::info!(task = %self.ctx.id, "Created topic '{topic}' using creation group {} (partitions {}, replication factor {}, configs {:?})", g.name, g.partitions, g.replication_factor, g.configs),
+                    Err(e) => {
+                        return Err(trace(
+                            CONNECT_EXCEPTION,
+                            &format!(
+                                "Task failed to create new topic {topic} with the settings of topic creation group '{}': {e}. Fix topic.creation.{}.* (e.g. a replication factor above the number of brokers) or create the topic, then restart the task.",
+                                g.name, g.name
+                            ),
+                            None,
+                        ))
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(task = %self.ctx.id, "could not check whether topic {topic} exists: {e}");
+                return Ok(());
+            }
+        }
+        self.checked_topics.insert(topic.to_string());
         Ok(())
     }
 
