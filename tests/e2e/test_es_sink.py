@@ -202,6 +202,37 @@ def test_seed_pipeline_key_ignore_and_regex_router(connect, es):
     rest.delete(f"/connectors/{name}")
 
 
+def test_reference_worked_example_as_pasted(connect, es):
+    """connect.md §11 pasted as written: the JSON's "mysql_cdc\\\\..*" is the Java regex mysql_cdc\\..* (a literal
+    backslash), which matches nothing, so the topic (and the index) keep their name; ids are topic+partition+offset;
+    a tombstone fails the task (behavior.on.null.values defaults to FAIL)."""
+    rest = Rest(connect.rest_port)
+    topic = unique("mysql_cdc.inventory.customers")
+    create_topic(connect.bootstrap, topic)
+    produce(connect.bootstrap, topic, [(None, {"id": 1, "f": 1.5}), (None, {"id": 2, "f": 2.0})])
+    pasted = json.loads(r'''{"name":"es-sink","config":{
+      "connector.class":"io.confluent.connect.elasticsearch.ElasticsearchSinkConnector",
+      "topics":"mysql_cdc.inventory.customers",
+      "connection.url":"http://es:9200",
+      "key.ignore":"true","schema.ignore":"true",
+      "value.converter":"org.apache.kafka.connect.json.JsonConverter",
+      "value.converter.schemas.enable":"false",
+      "transforms":"route",
+      "transforms.route.type":"org.apache.kafka.connect.transforms.RegexRouter",
+      "transforms.route.regex":"mysql_cdc\\\\..*",
+      "transforms.route.replacement":"customers"}}''')
+    cfg = dict(pasted["config"], topics=topic, **{"connection.url": es.url})
+    assert cfg["transforms.route.regex"] == "mysql_cdc\\\\..*"
+    name = unique("es-sink")
+    rest.create(name, cfg)
+    rest.wait_running(name)
+    wait_for(lambda: es.count(topic) == 2, 60, f"2 documents in index {topic}")
+    assert es.doc(topic, f"{topic}+0+1")["_source"] == {"id": 2, "f": 2.0}
+    produce(connect.bootstrap, topic, [(None, None)])
+    body = rest.wait_status(name, "RUNNING", ["FAILED"], timeout=60)
+    assert "behavior.on.null.values" in body["tasks"][0]["trace"], body
+
+
 def test_keyed_records_and_tombstones_keep_latest_per_key(connect, es):
     rest = Rest(connect.rest_port)
     topic = unique("members")
