@@ -130,7 +130,7 @@ pub trait SinkTask: Send {
 
     /// Records to write. A Retriable error makes the runtime redeliver the same batch later;
     /// any other error fails the task.
-    async fn put(&mut self, records: Vec<SinkRecord>) -> Result<(), ConnectorError>;
+    async fn put(&mut self, records: &[SinkRecord]) -> Result<(), ConnectorError>;
 
     /// Makes everything put so far durable (`offsets` = next offset per partition).
     async fn flush(

@@ -734,14 +734,14 @@ impl SinkTask for ElasticsearchSinkTask {
         Ok(())
     }
 
-    async fn put(&mut self, records: Vec<SinkRecord>) -> Result<(), ConnectorError> {
+    async fn put(&mut self, records: &[SinkRecord]) -> Result<(), ConnectorError> {
         let run = self
             .running
             .as_mut()
             .ok_or_else(|| fatal("ElasticsearchSinkTask was not started"))?;
         run.check_failed()?;
         for record in records {
-            let action = match convert::convert(&run.cfg, &record) {
+            let action = match convert::convert(&run.cfg, record) {
                 Ok(Converted::Action(a)) => a,
                 Ok(Converted::Skip(why)) => {
                     tracing::debug!(connector = %run.name, "skipping record {}-{} offset {}: {why}", record.topic, record.kafka_partition.unwrap_or(0), record.kafka_offset.unwrap_or(0));
@@ -760,9 +760,9 @@ impl SinkTask for ElasticsearchSinkTask {
                     )))
                 }
             };
-            run.ensure_resource(&action.index, &record).await?;
+            run.ensure_resource(&action.index, record).await?;
             run.wait_for_space().await?;
-            run.enqueue(action, &record).await?;
+            run.enqueue(action, record).await?;
         }
         Ok(())
     }

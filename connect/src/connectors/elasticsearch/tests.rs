@@ -979,7 +979,7 @@ async fn writes_and_commits_acknowledged_offsets() {
         ],
     )
     .await;
-    t.put((0..10).map(|i| doc_rec(i, i % 4, i)).collect())
+    t.put(&(0..10).map(|i| doc_rec(i, i % 4, i)).collect::<Vec<_>>())
         .await
         .unwrap();
     t.flush(&BTreeMap::new()).await.unwrap();
@@ -1008,7 +1008,7 @@ async fn too_large_bulks_are_split() {
     .await;
     // Each action is ~60 bytes; the fake takes at most ~130 bytes.
     es.state.lock().max_body = Some(130);
-    t.put((0..8).map(|i| doc_rec(i, i, i)).collect())
+    t.put(&(0..8).map(|i| doc_rec(i, i, i)).collect::<Vec<_>>())
         .await
         .unwrap();
     t.flush(&BTreeMap::new()).await.unwrap();
@@ -1037,7 +1037,7 @@ async fn too_large_bulks_are_split() {
         Value::Null,
         map(&[("s", Value::String("x".repeat(500)))]),
     );
-    t.put(vec![big, doc_rec(51, 1, 1)]).await.unwrap();
+    t.put(&[big, doc_rec(51, 1, 1)]).await.unwrap();
     t.flush(&BTreeMap::new()).await.unwrap();
     assert_eq!(es.state.lock().docs.len(), 9);
 }
@@ -1065,13 +1065,9 @@ async fn transient_failures_are_retried_in_key_order() {
         ],
     )
     .await;
-    t.put(vec![
-        doc_rec(0, 1, 100),
-        doc_rec(1, 2, 200),
-        doc_rec(2, 1, 101),
-    ])
-    .await
-    .unwrap();
+    t.put(&[doc_rec(0, 1, 100), doc_rec(1, 2, 200), doc_rec(2, 1, 101)])
+        .await
+        .unwrap();
     t.flush(&BTreeMap::new()).await.unwrap();
     assert_eq!(es.doc("t", "1"), Some(json!({"k": 1, "v": 101})));
     assert_eq!(es.doc("t", "2"), Some(json!({"k": 2, "v": 200})));
@@ -1091,12 +1087,10 @@ async fn offsets_wait_for_acknowledgement_and_failure_is_reported() {
         ],
     )
     .await;
-    t.put(vec![doc_rec(4, 1, 0)]).await.unwrap();
+    t.put(&[doc_rec(4, 1, 0)]).await.unwrap();
     t.flush(&BTreeMap::new()).await.unwrap();
     es.state.lock().up = false;
-    t.put(vec![doc_rec(5, 1, 1), doc_rec(6, 2, 2)])
-        .await
-        .unwrap();
+    t.put(&[doc_rec(5, 1, 1), doc_rec(6, 2, 2)]).await.unwrap();
     // Not acknowledged: the committable offset stays at the first record put.
     assert_eq!(
         t.pre_commit(offsets("t", 7)).await.unwrap(),
@@ -1105,7 +1099,7 @@ async fn offsets_wait_for_acknowledgement_and_failure_is_reported() {
     let mut err = None;
     for _ in 0..100 {
         tokio::time::sleep(Duration::from_millis(20)).await;
-        if let Err(e) = t.put(Vec::new()).await {
+        if let Err(e) = t.put(&[]).await {
             err = Some(e);
             break;
         }
@@ -1137,7 +1131,7 @@ async fn malformed_documents_warn_or_fail() {
         ],
     )
     .await;
-    t.put(vec![doc_rec(0, 1, 1), doc_rec(1, 2, 2), doc_rec(2, 3, 3)])
+    t.put(&[doc_rec(0, 1, 1), doc_rec(1, 2, 2), doc_rec(2, 3, 3)])
         .await
         .unwrap();
     t.flush(&BTreeMap::new()).await.unwrap();
@@ -1152,7 +1146,7 @@ async fn malformed_documents_warn_or_fail() {
         "document_parsing_exception",
     ))]));
     let mut t = start_task(&es, &[("schema.ignore", "true")]).await;
-    t.put(vec![doc_rec(10, 1, 1)]).await.unwrap();
+    t.put(&[doc_rec(10, 1, 1)]).await.unwrap();
     let e = t.flush(&BTreeMap::new()).await.unwrap_err().to_string();
     assert!(
         e.contains("malformed") && e.contains("behavior.on.malformed.documents"),
@@ -1171,7 +1165,7 @@ async fn versions_and_deletes_keep_the_latest_document() {
         ],
     )
     .await;
-    t.put(vec![
+    t.put(&[
         doc_rec(0, 1, 1),
         doc_rec(1, 2, 2),
         rec("t", 2, Value::Int64(1), Value::Null),
@@ -1183,7 +1177,7 @@ async fn versions_and_deletes_keep_the_latest_document() {
     assert_eq!(es.doc("t", "1"), None);
     assert_eq!(es.doc("t", "2"), Some(json!({"k": 2, "v": 3})));
     // Redelivery after a restart: older versions are ignored (not failures).
-    t.put(vec![doc_rec(1, 2, 2)]).await.unwrap();
+    t.put(&[doc_rec(1, 2, 2)]).await.unwrap();
     t.flush(&BTreeMap::new()).await.unwrap();
     assert_eq!(es.doc("t", "2"), Some(json!({"k": 2, "v": 3})));
 }
@@ -1192,7 +1186,7 @@ async fn versions_and_deletes_keep_the_latest_document() {
 async fn schemaless_values_need_schema_ignore() {
     let es = FakeEs::start().await;
     let mut t = start_task(&es, &[]).await;
-    let e = t.put(vec![doc_rec(0, 1, 1)]).await.unwrap_err().to_string();
+    let e = t.put(&[doc_rec(0, 1, 1)]).await.unwrap_err().to_string();
     assert!(e.contains("Cannot infer mapping without schema."), "{e}");
 }
 
@@ -1211,7 +1205,7 @@ async fn renamed_topics_flush_synchronously() {
     .await;
     let mut r = doc_rec(0, 1, 1);
     r.topic = "member-index".into();
-    t.put(vec![r]).await.unwrap();
+    t.put(&[r]).await.unwrap();
     // The runtime tracks the original topic; the task flushes before answering.
     let got = t.pre_commit(offsets("orig", 1)).await.unwrap();
     assert_eq!(got, offsets("orig", 1));
@@ -1227,7 +1221,7 @@ async fn basic_auth_and_api_key_headers() {
         &[("schema.ignore", "true"), ("connection.api.key", "abc==")],
     )
     .await;
-    t.put(vec![doc_rec(0, 1, 1)]).await.unwrap();
+    t.put(&[doc_rec(0, 1, 1)]).await.unwrap();
     t.flush(&BTreeMap::new()).await.unwrap();
     assert!(es.doc("t", "1").is_some());
 }
@@ -1249,7 +1243,7 @@ async fn failover_to_the_next_url() {
     )
     .await;
     for i in 0..4 {
-        t.put(vec![doc_rec(i, i, i)]).await.unwrap();
+        t.put(&[doc_rec(i, i, i)]).await.unwrap();
         t.flush(&BTreeMap::new()).await.unwrap();
     }
     assert_eq!(es.state.lock().docs.len(), 4);
@@ -1490,13 +1484,9 @@ async fn rejected_documents_go_to_the_errant_record_reporter() {
         Some(reporter.clone()),
     )
     .await;
-    t.put(vec![
-        renamed_rec(4, 1),
-        renamed_rec(5, 2),
-        renamed_rec(6, 3),
-    ])
-    .await
-    .unwrap();
+    t.put(&[renamed_rec(4, 1), renamed_rec(5, 2), renamed_rec(6, 3)])
+        .await
+        .unwrap();
     t.flush(&BTreeMap::new()).await.unwrap();
     // Reported by the consumed position, with Confluent's exception and message.
     assert_eq!(
@@ -1520,7 +1510,7 @@ async fn rejected_documents_go_to_the_errant_record_reporter() {
         .lock()
         .script
         .push_back(Reply::Items(vec![Some((403, "security_exception"))]));
-    t.put(vec![renamed_rec(7, 4)]).await.unwrap();
+    t.put(&[renamed_rec(7, 4)]).await.unwrap();
     assert!(t.flush(&BTreeMap::new()).await.is_err());
     assert_eq!(reporter.reported.lock().len(), 2);
     assert_eq!(reporter.reported.lock()[1].2, 7);
@@ -1543,7 +1533,7 @@ async fn rejected_documents_go_to_the_errant_record_reporter() {
         Some(refusing.clone()),
     )
     .await;
-    t.put(vec![renamed_rec(8, 5)]).await.unwrap();
+    t.put(&[renamed_rec(8, 5)]).await.unwrap();
     let e = t.flush(&BTreeMap::new()).await.unwrap_err().to_string();
     assert!(
         e.contains("errors.tolerance=all") && e.contains("orig-0 offset 8"),
@@ -1564,7 +1554,7 @@ async fn renamed_topics_commit_by_the_consumed_position() {
         ],
     )
     .await;
-    t.put(vec![renamed_rec(3, 1)]).await.unwrap();
+    t.put(&[renamed_rec(3, 1)]).await.unwrap();
     // Nothing acknowledged yet: the consumed partition stays at the record, without a flush.
     assert_eq!(
         t.pre_commit(offsets("orig", 4)).await.unwrap(),

@@ -118,9 +118,9 @@ impl SinkTask for FileStreamSinkTask {
         Ok(())
     }
 
-    async fn put(&mut self, records: Vec<SinkRecord>) -> Result<(), ConnectorError> {
+    async fn put(&mut self, records: &[SinkRecord]) -> Result<(), ConnectorError> {
         let mut text = String::new();
-        for r in &records {
+        for r in records {
             text.push_str(&crate::converters::string::java_to_string(
                 r.value_schema.as_deref(),
                 &r.value,
@@ -184,7 +184,7 @@ mod tests {
             ConnectRecord::new("t", None, Value::Null, None, Value::Null),
             ConnectRecord::new("t", None, Value::Null, None, Value::Int64(42)),
         ];
-        task.put(recs).await.unwrap();
+        task.put(&recs).await.unwrap();
         task.flush(&BTreeMap::new()).await.unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "hello\nnull\n42\n");
     }

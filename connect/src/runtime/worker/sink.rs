@@ -544,7 +544,7 @@ impl Runner {
         if records.is_empty() {
             // Kafka calls put with an empty batch on every poll, so a task can report a failure
             // of its background work (e.g. the Elasticsearch sink's bulk requests) while idle.
-            return match task.put(Vec::new()).await {
+            return match task.put(&[]).await {
                 Err(e) if !e.is_retriable() => Err(unrecoverable(e.java_class(), &e.to_string())),
                 _ => Ok(()),
             };
@@ -575,7 +575,7 @@ impl Runner {
         if !batch.is_empty() {
             let mut attempt = 0u32;
             loop {
-                match task.put(batch.clone()).await {
+                match task.put(&batch).await {
                     Ok(()) => {
                         self.ctx.metrics.written(batch.len());
                         break;
