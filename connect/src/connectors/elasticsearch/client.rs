@@ -193,6 +193,21 @@ impl http_body::Body for Chunks {
 
 type Sender = SendRequest<Chunks>;
 
+/// The HTTP/1.1 handshake on a connected stream (TLS or plain); the connection is driven by a
+/// task of its own.
+async fn http1<S>(stream: S) -> Result<Sender, String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
+{
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| format!("HTTP handshake failed: {e}"))?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    Ok(sender)
+}
+
 pub struct EsClient {
     nodes: Vec<Node>,
     next: AtomicUsize,
@@ -454,24 +469,10 @@ impl EsClient {
                     .await
                     .map_err(|_| "TLS handshake timed out".to_string())?
                     .map_err(|e| format!("TLS handshake failed: {e}"))?;
-                let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-                    .await
-                    .map_err(|e| format!("HTTP handshake failed: {e}"))?;
-                tokio::spawn(async move {
-                    let _ = conn.await;
-                });
-                sender
+                http1(stream).await?
             }
             (None, true) => return Err("HTTPS URL but TLS is not configured".into()),
-            _ => {
-                let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
-                    .await
-                    .map_err(|e| format!("HTTP handshake failed: {e}"))?;
-                tokio::spawn(async move {
-                    let _ = conn.await;
-                });
-                sender
-            }
+            _ => http1(tcp).await?,
         };
         Ok((sender, false))
     }

@@ -287,24 +287,41 @@ impl Running {
 
     /// Waits until a record fits in max.buffered.records.
     async fn wait_for_space(&self) -> Result<(), ConnectorError> {
+        let max = self.cfg.max_buffered_records;
+        self.wait_until(
+            |st| st.buffered < max,
+            |_| {
+                ConnectorError::Retriable(format!(
+                    "max.buffered.records ({max}) records still buffered after flush.timeout.ms ({} ms): Elasticsearch is not keeping up",
+                    self.cfg.flush_timeout_ms
+                ))
+            },
+        )
+        .await
+    }
+
+    /// Waits (flush.timeout.ms at most, waking the dispatcher) until `done` holds; a recorded
+    /// failure fails at once, the deadline with `timeout`'s error.
+    async fn wait_until(
+        &self,
+        mut done: impl FnMut(&mut State) -> bool,
+        timeout: impl FnOnce(&State) -> ConnectorError,
+    ) -> Result<(), ConnectorError> {
         let deadline = Instant::now() + Duration::from_millis(self.cfg.flush_timeout_ms);
         loop {
             {
-                let st = self.shared.state.lock();
+                let mut st = self.shared.state.lock();
                 if let Some(f) = &st.failure {
                     return Err(fatal(f.clone()));
                 }
-                if st.buffered < self.cfg.max_buffered_records {
+                if done(&mut st) {
                     return Ok(());
                 }
             }
             self.shared.wake.notify_one();
             let now = Instant::now();
             if now >= deadline {
-                return Err(ConnectorError::Retriable(format!(
-                    "max.buffered.records ({}) records still buffered after flush.timeout.ms ({} ms): Elasticsearch is not keeping up",
-                    self.cfg.max_buffered_records, self.cfg.flush_timeout_ms
-                )));
+                return Err(timeout(&self.shared.state.lock()));
             }
             let _ = tokio::time::timeout(
                 (deadline - now).min(Duration::from_millis(100)),
@@ -359,34 +376,23 @@ impl Running {
 
     /// Sends everything buffered and waits for it (flush.timeout.ms at most).
     async fn flush_all(&self) -> Result<(), ConnectorError> {
-        let deadline = Instant::now() + Duration::from_millis(self.cfg.flush_timeout_ms);
         self.shared.state.lock().flush = true;
-        self.shared.wake.notify_one();
-        loop {
-            {
-                let mut st = self.shared.state.lock();
-                if let Some(f) = &st.failure {
-                    return Err(fatal(f.clone()));
-                }
-                if st.queue.is_empty() && st.inflight_batches == 0 {
+        self.wait_until(
+            |st| {
+                let idle = st.queue.is_empty() && st.inflight_batches == 0;
+                if idle {
                     st.flush = false;
-                    return Ok(());
                 }
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                let n = self.shared.state.lock().buffered;
-                return Err(ConnectorError::Retriable(format!(
-                    "Flush timeout expired with {n} unacknowledged records (flush.timeout.ms={})",
-                    self.cfg.flush_timeout_ms
-                )));
-            }
-            let _ = tokio::time::timeout(
-                (deadline - now).min(Duration::from_millis(100)),
-                self.shared.progress.notified(),
-            )
-            .await;
-        }
+                idle
+            },
+            |st| {
+                ConnectorError::Retriable(format!(
+                    "Flush timeout expired with {} unacknowledged records (flush.timeout.ms={})",
+                    st.buffered, self.cfg.flush_timeout_ms
+                ))
+            },
+        )
+        .await
     }
 }
 
