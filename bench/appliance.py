@@ -22,12 +22,9 @@ one noida-db Elasticsearch API (tests/e2e/test_es_sink.py's Elasticsearch class:
             stripped binary + the libraries docker/build.sh bundles (libgcc_s).
 """
 import argparse
-import datetime
-import hashlib
 import json
 import os
 import pathlib
-import platform
 import shutil
 import signal
 import socket
@@ -42,14 +39,13 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tests" / "e2e"))
 import broker as bb  # noqa: E402
 import cdc  # noqa: E402  (Sampler, Watermark, rss_stats, create_connector, MARIADB_EXTRA)
+import common  # noqa: E402
 import lifecycle as lc  # noqa: E402
 import mariadb as mdb  # noqa: E402
 from test_es_sink import Elasticsearch  # noqa: E402  (noida-db's Elasticsearch API)
 
 BENCH, REPO, MiB = bb.BENCH, bb.REPO, bb.MiB
-log, fmt = bb.log, bb.fmt
-DOC_BEGIN = "<!-- bench/appliance.sh:begin (generated, do not edit by hand) -->"
-DOC_END = "<!-- bench/appliance.sh:end -->"
+log, fmt, mark = bb.log, bb.fmt, common.mark
 MYSQL = "io.debezium.connector.mysql.MySqlConnector"
 ES_SINK = "io.confluent.connect.elasticsearch.ElasticsearchSinkConnector"
 REGEX_ROUTER = "org.apache.kafka.connect.transforms.RegexRouter"
@@ -58,10 +54,6 @@ INDEX = "member-index"
 BASE_PACKAGES = ("libc6", "tzdata", "ca-certificates", "base-files", "netbase")  # distroless/base-nossl-debian12
 BASE_FALLBACK_MB = 14.0
 TARGETS = {"idle": 24, "pipeline": 128, "ready_ms": 200, "binary": 30}
-
-
-def mark(ok):
-    return "—" if ok is None else ("✓" if ok else "✗")
 
 
 def get_status(port, path, timeout=0.5):
@@ -104,12 +96,7 @@ def run_startup(args, rdir, res):
                 break
             time.sleep(0.005)
         rss = bb.status_kb(proc.pid, "VmRSS") / 1024
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        common.terminate(proc)
         logf.close()
         shutil.rmtree(s.tmp, ignore_errors=True)
         run = {"kafka_ms": None if t_kafka is None else t_kafka * 1000,
@@ -377,11 +364,7 @@ def bundled_libs_mb(binary):
 # ---------------------------------------------------------------------------------------------- report
 
 def render(meta, res):
-    s = ["### Results (latest run)", ""]
-    s.append(f"Run {meta['date']} on {meta['machine']}, data on {meta['fs']}.")
-    s.append("")
-    s.append("Command: `" + meta["command"] + "`")
-    s.append("")
+    s = common.results_head(meta)
     s.append(f"Versions: Sluice {meta['sluice_version']}; {meta.get('mariadb', 'MariaDB ?')}; noida-db "
              f"{meta.get('noida', '?')} (Elasticsearch API). MB = 2^20 bytes. Total time of the run: "
              f"{meta.get('duration_s', 0) / 60:.1f} min.")
@@ -481,21 +464,14 @@ def render(meta, res):
     return "\n".join(s)
 
 
-def update_doc(path, section):
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    block = f"{DOC_BEGIN}\n{section}\n{DOC_END}"
-    if DOC_BEGIN in text and DOC_END in text:
-        pre, rest_ = text.split(DOC_BEGIN, 1)
-        text = pre + block + rest_.split(DOC_END, 1)[1]
-    else:
-        text = (text.rstrip("\n") + "\n\n## Appliance: start-up, RSS, size (bench/appliance.sh)\n\n"
-                "The whole appliance against issue 7's targets: start-up to ready, RSS idle, RSS with the seeds' "
-                "pipeline (MariaDB `member` → MySQL CDC → RegexRouter → `member-index` → Elasticsearch sink into "
-                "noida-db) idle and under 5,000 changes/s, binary and image size. See bench/appliance.py's "
-                "docstring for the method.\n\n"
-                "    bench/appliance.sh                 # everything (4-10 min), updates the section below\n"
-                "    bench/appliance.sh --no-doc        # leaves this file alone\n\n" + block + "\n")
-    path.write_text(text)
+# Put before the generated section when docs/benchmarks.md does not have it yet
+DOC_INTRO = ("## Appliance: start-up, RSS, size (bench/appliance.sh)\n\n"
+             "The whole appliance against issue 7's targets: start-up to ready, RSS idle, RSS with the seeds' "
+             "pipeline (MariaDB `member` → MySQL CDC → RegexRouter → `member-index` → Elasticsearch sink into "
+             "noida-db) idle and under 5,000 changes/s, binary and image size. See bench/appliance.py's "
+             "docstring for the method.\n\n"
+             "    bench/appliance.sh                 # everything (4-10 min), updates the section below\n"
+             "    bench/appliance.sh --no-doc        # leaves this file alone\n\n")
 
 
 # ---------------------------------------------------------------------------------------------- main
@@ -525,11 +501,7 @@ def main():
     if args.render:
         rd = pathlib.Path(args.render)
         d = json.loads((rd / "results.json").read_text())
-        section = render(d["meta"], d["results"])
-        (rd / "report.md").write_text(section + "\n")
-        print(section)
-        if not args.no_doc:
-            update_doc(pathlib.Path(args.doc), section)
+        common.publish(rd, render(d["meta"], d["results"]), "appliance", args, DOC_INTRO)
         return
     args_connector_class = args.connector_class
     if args.sink_prop is None:
@@ -541,32 +513,17 @@ def main():
     for p in parts:
         if p not in ("startup", "idle", "pipeline", "load", "size"):
             sys.exit(f"unknown part {p}")
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    rdir = BENCH / "results" / f"appliance-{stamp}"
-    rdir.mkdir(parents=True)
+    rdir = common.results_dir("appliance-")
     src = pathlib.Path(args.bin)
-    frozen = rdir / "sluice"
-    shutil.copy2(src, frozen)
+    frozen = common.freeze_binary(src, rdir)
     args.bin_path = frozen
-    sha = hashlib.sha256(frozen.read_bytes()).hexdigest()[:12]
-    head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
-                          text=True).stdout.strip()
-    built = datetime.datetime.fromtimestamp(src.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
-    mem_kb = int(next(l for l in open("/proc/meminfo") if l.startswith("MemTotal")).split()[1])
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-    tmpdir = tempfile.gettempdir()
-    fs = subprocess.run(["df", "-T", tmpdir], capture_output=True, text=True).stdout.splitlines()[-1].split()
     try:
         from importlib.metadata import version
         noida = version("noida-db")
     except Exception:  # noqa: BLE001
         noida = "?"
     meta = {
-        "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
-        "machine": f"{os.cpu_count()} CPUs ({cpu}), {mem_kb / 1024 / 1024:.1f} GiB RAM, Linux {platform.release()}",
-        "fs": f"{tmpdir} ({fs[1]} on {fs[0]})" if len(fs) > 1 else tmpdir,
-        "command": (args.command or "bench/appliance.sh " + " ".join(sys.argv[1:])).strip(),
-        "sluice_version": f"{head} (binary {src.name} built {built}, sha256 {sha})",
+        **common.run_meta("appliance", args, src, frozen, sources=None, show_name=True),
         "noida": noida,
         "parts": parts,
         "args": {k: v for k, v in vars(args).items() if k not in ("command", "render", "bin_path")},
@@ -576,9 +533,7 @@ def main():
     t_all = time.time()
 
     def save():
-        meta["duration_s"] = round(time.time() - t_all)
-        with open(rdir / "results.json", "w") as f:
-            json.dump({"meta": meta, "results": res}, f, indent=1, default=str)
+        common.save_results(rdir, meta, res, t_all)
 
     db = es = work = None
     try:
@@ -622,12 +577,7 @@ def main():
             db.stop()
             shutil.rmtree(work, ignore_errors=True)
         frozen.unlink(missing_ok=True)
-    section = render(meta, res)
-    (rdir / "report.md").write_text(section + "\n")
-    print(section)
-    if not args.no_doc:
-        update_doc(pathlib.Path(args.doc), section)
-        log(f"updated {args.doc}")
+    common.publish(rdir, render(meta, res), "appliance", args, DOC_INTRO)
     log(f"done in {meta['duration_s']} s; raw results in {rdir}")
 
 

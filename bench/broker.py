@@ -20,11 +20,9 @@ import argparse
 import binascii
 import ctypes
 import datetime
-import hashlib
 import json
 import os
 import pathlib
-import platform
 import re
 import shutil
 import signal
@@ -36,6 +34,9 @@ import tempfile
 import threading
 import time
 
+import common
+from common import log
+
 BENCH = pathlib.Path(__file__).resolve().parent
 REPO = BENCH.parent
 BIN = BENCH / ".bin"
@@ -46,18 +47,12 @@ RDKAFKA_DIR = BIN / "librdkafka"  # librdkafka.so.1 -> the one inside the conflu
 JAVA = ["java", "-Xms512m", "-Xmx512m", "-cp", f"{CLASSES}:{JAVA_LIB}/*"]  # -cp is repointed at the run's copy
 MiB = 1 << 20
 RETRY_FOREIGN_FRAC = 0.10  # re-run a row when other processes took more than this share of the CPU
-DOC_BEGIN = "<!-- bench/broker.sh:begin (generated, do not edit by hand) -->"
-DOC_END = "<!-- bench/broker.sh:end -->"
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
 def _die_with_parent():
     _libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: nothing outlives an aborted run
-
-
-def log(msg):
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
 # ---------------------------------------------------------------------------------------------- brokers
@@ -197,13 +192,8 @@ class Broker:
         note = ""
         t0 = time.perf_counter()
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
+            if not common.terminate(self.proc):
                 note = "did not exit within 20 s of SIGTERM; killed"
-                self.proc.kill()
-                self.proc.wait()
         else:
             note = f"had already exited with code {self.proc.returncode}"
         secs = time.perf_counter() - t0
@@ -691,20 +681,6 @@ def render_section(meta, rows, starts):
     return "\n".join(s)
 
 
-def update_doc(path, section):
-    text = path.read_text() if path.exists() else ""
-    block = f"{DOC_BEGIN}\n{section}\n{DOC_END}"
-    if DOC_BEGIN in text and DOC_END in text:
-        pre, rest = text.split(DOC_BEGIN, 1)
-        post = rest.split(DOC_END, 1)[1]
-        text = pre + block + post
-    else:
-        if not text:
-            text = "# Benchmarks\n\n"
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text)
-
-
 # ---------------------------------------------------------------------------------------------- main
 
 def main():
@@ -731,30 +707,18 @@ def main():
     args = ap.parse_args()
     if args.render:
         d = json.loads((pathlib.Path(args.render) / "results.json").read_text())
-        section = render_section(d["meta"], d["rows"], d["starts"])
-        (pathlib.Path(args.render) / "report.md").write_text(section + "\n")
-        print(section)
-        if not args.no_doc:
-            update_doc(pathlib.Path(args.doc), section)
-            log(f"updated {args.doc}")
+        common.publish(pathlib.Path(args.render), render_section(d["meta"], d["rows"], d["starts"]), "broker", args)
         return
 
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    rdir = BENCH / "results" / stamp
-    rdir.mkdir(parents=True)
+    rdir = common.results_dir("")
     # Freeze the compiled Java clients too (bench/.bin/classes is rebuilt by other bench scripts).
     shutil.copytree(CLASSES, rdir / "classes")
     JAVA[JAVA.index("-cp") + 1] = f"{rdir / 'classes'}:{JAVA_LIB}/*"
     # Freeze the Sluice binary for the whole run (target/release may be rebuilt meanwhile).
     src = REPO / "target" / "release" / "sluice"
-    frozen = rdir / "sluice"
-    shutil.copy2(src, frozen)
-    sha = hashlib.sha256(frozen.read_bytes()).hexdigest()[:12]
-    head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "broker", "storage", "appliance", "Cargo.toml", "Cargo.lock"],
-                           capture_output=True, text=True).stdout.strip()
-    built = datetime.datetime.fromtimestamp(src.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
-    sluice_version = f"{head}{' + uncommitted changes' if dirty else ''} (binary built {built}, sha256 {sha})"
+    frozen = common.freeze_binary(src, rdir)
+    sluice_version = common.sluice_version(src, frozen,
+                                           sources=("broker", "storage", "appliance", "Cargo.toml", "Cargo.lock"))
 
     specs = {"sluice": {"name": "sluice", "cmd": sluice_cmd(frozen)},
              "tansu": {"name": "tansu", "cmd": tansu_cmd},
@@ -769,13 +733,11 @@ def main():
         if c not in ("java", "kcat"):
             sys.exit(f"unknown client {c}")
 
-    mem_kb = int(next(l for l in open("/proc/meminfo") if l.startswith("MemTotal")).split()[1])
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     kcat_v = subprocess.run(["kcat", "-V"], capture_output=True, text=True, env=kcat_env()).stdout
     cmdline = args.command or "bench/broker.sh " + " ".join(sys.argv[1:])
     meta = {
         "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M %Z").strip(),
-        "machine": f"{os.cpu_count()} CPUs ({cpu}), {mem_kb / 1024 / 1024:.1f} GiB RAM, Linux {platform.release()}",
+        "machine": common.machine(),
         "command": cmdline.strip(),
         "records": args.records, "record_size": args.record_size, "starts": args.starts,
         "brokers": brokers, "clients": clients, "partitions": partitions, "latency_sample": min(args.latency_sample, args.records),
@@ -845,12 +807,7 @@ def run_all(args, meta, specs, brokers, clients, partitions, rdir, payload):
     meta["duration_s"] = round(time.time() - t_all)
     with open(rdir / "results.json", "w") as f:
         json.dump({"meta": meta, "starts": starts, "rows": rows}, f, indent=1)
-    section = render_section(meta, rows, starts)
-    (rdir / "report.md").write_text(section + "\n")
-    print(section)
-    if not args.no_doc:
-        update_doc(pathlib.Path(args.doc), section)
-        log(f"updated {args.doc}")
+    common.publish(rdir, render_section(meta, rows, starts), "broker", args)
     log(f"done in {meta['duration_s']} s; raw results in {rdir}")
 
 

@@ -25,12 +25,9 @@ Results: bench/results/cdc-<timestamp>/ (results.json, report.md, Sluice logs, M
 and the section between the bench/cdc.sh markers of docs/benchmarks.md (unless --no-doc).
 """
 import argparse
-import datetime
-import hashlib
 import json
 import os
 import pathlib
-import platform
 import shutil
 import signal
 import statistics
@@ -43,15 +40,14 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tests" / "e2e"))
 import broker as bb  # noqa: E402  (helpers shared with bench/broker.sh)
+import common  # noqa: E402
 import lifecycle as lc  # noqa: E402  (Sluice process, REST, watermarks, quiet-machine checks)
 import mariadb as mdb  # noqa: E402  (tests/e2e/mariadb.py: the private MariaDB of the e2e tests)
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition  # noqa: E402
 
 BENCH, REPO, MiB = bb.BENCH, bb.REPO, bb.MiB
-log, fmt = bb.log, bb.fmt
-DOC_BEGIN = "<!-- bench/cdc.sh:begin (generated, do not edit by hand) -->"
-DOC_END = "<!-- bench/cdc.sh:end -->"
+log, fmt, mark = bb.log, bb.fmt, common.mark
 MARIADB = "io.debezium.connector.mariadb.MariaDbConnector"
 # On top of tests/e2e/mariadb.py's config (later lines win): room for a 1 M-row table in the buffer pool and fast
 # commits, so that loading the rows is quick and the server is not what the snapshot / latency parts measure.
@@ -93,14 +89,9 @@ class CdcSluice(lc.Sluice):
     """lifecycle.Sluice (broker + Connect) that can also be stopped and started again on the same data."""
 
     def halt(self, timeout=30):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout)
-            return "" if self.proc.returncode == 0 else f"exit code {self.proc.returncode} after SIGTERM"
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        if not common.terminate(self.proc, timeout):
             return f"did not exit within {timeout} s of SIGTERM; killed"
+        return "" if self.proc.returncode == 0 else f"exit code {self.proc.returncode} after SIGTERM"
 
 
 class Sampler(threading.Thread):
@@ -624,17 +615,9 @@ def run_latency(args, db, rdir, res):
 
 # ---------------------------------------------------------------------------------------------- report
 
-def mark(ok):
-    return "—" if ok is None else ("✓" if ok else "✗")
-
-
 def render(meta, res):
     a = meta["args"]
-    s = ["### Results (latest run)", ""]
-    s.append(f"Run {meta['date']} on {meta['machine']}, data on {meta['fs']}.")
-    s.append("")
-    s.append("Command: `" + meta["command"] + "`")
-    s.append("")
+    s = common.results_head(meta)
     s.append(f"Versions: Sluice {meta['sluice_version']}; {meta.get('mariadb', 'MariaDB ?')}; confluent-kafka "
              f"{meta.get('confluent_kafka', '?')}. MB = 2^20 bytes. Total time of the run: "
              f"{meta.get('duration_s', 0) / 60:.1f} min.")
@@ -719,17 +702,6 @@ def render(meta, res):
     return "\n".join(s)
 
 
-def update_doc(path, section):
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    block = f"{DOC_BEGIN}\n{section}\n{DOC_END}"
-    if DOC_BEGIN in text and DOC_END in text:
-        pre, rest_ = text.split(DOC_BEGIN, 1)
-        text = pre + block + rest_.split(DOC_END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text)
-
-
 # ---------------------------------------------------------------------------------------------- main
 
 def main():
@@ -757,12 +729,7 @@ def main():
     if args.render:
         rd = pathlib.Path(args.render)
         d = json.loads((rd / "results.json").read_text())
-        section = render(d["meta"], d["results"])
-        (rd / "report.md").write_text(section + "\n")
-        print(section)
-        if not args.no_doc:
-            update_doc(pathlib.Path(args.doc), section)
-            log(f"updated {args.doc}")
+        common.publish(rd, render(d["meta"], d["results"]), "cdc", args)
         return
     for kv in args.connector_prop:
         k, _, v = kv.partition("=")
@@ -772,31 +739,13 @@ def main():
         if p not in ("snapshot", "catchup", "latency"):
             sys.exit(f"unknown part {p}")
 
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    rdir = BENCH / "results" / f"cdc-{stamp}"
-    rdir.mkdir(parents=True)
+    rdir = common.results_dir("cdc-")
     src = pathlib.Path(args.bin)
-    frozen = rdir / "sluice"
-    shutil.copy2(src, frozen)
+    frozen = common.freeze_binary(src, rdir)
     args.bin_path = frozen
-    sha = hashlib.sha256(frozen.read_bytes()).hexdigest()[:12]
-    head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
-                          text=True).stdout.strip()
-    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "broker", "storage", "connect",
-                            "appliance", "Cargo.toml", "Cargo.lock"], capture_output=True, text=True).stdout.strip()
-    built = datetime.datetime.fromtimestamp(src.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
-    mem_kb = int(next(l for l in open("/proc/meminfo") if l.startswith("MemTotal")).split()[1])
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-    tmpdir = tempfile.gettempdir()
-    fs = subprocess.run(["df", "-T", tmpdir], capture_output=True, text=True).stdout.splitlines()[-1].split()
     import confluent_kafka
     meta = {
-        "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
-        "machine": f"{os.cpu_count()} CPUs ({cpu}), {mem_kb / 1024 / 1024:.1f} GiB RAM, Linux {platform.release()}",
-        "fs": f"{tmpdir} ({fs[1]} on {fs[0]})" if len(fs) > 1 else tmpdir,
-        "command": (args.command or "bench/cdc.sh " + " ".join(sys.argv[1:])).strip(),
-        "sluice_version": (f"{head}{' + uncommitted changes' if dirty else ''} (binary {src.name} built {built}, "
-                           f"sha256 {sha})"),
+        **common.run_meta("cdc", args, src, frozen, show_name=True),
         "confluent_kafka": f"{confluent_kafka.__version__} (librdkafka {confluent_kafka.libversion()[0]})",
         "parts": parts,
         "args": {k: v for k, v in vars(args).items() if k not in ("command", "render", "bin_path")},
@@ -806,9 +755,7 @@ def main():
     t_all = time.time()
 
     def save():
-        meta["duration_s"] = round(time.time() - t_all)
-        with open(rdir / "results.json", "w") as f:
-            json.dump({"meta": meta, "results": res}, f, indent=1, default=str)
+        common.save_results(rdir, meta, res, t_all)
 
     mdb.CNF = mdb.CNF + MARIADB_EXTRA
     work = pathlib.Path(tempfile.mkdtemp(prefix="sluice-cdc-mariadb-"))
@@ -835,12 +782,7 @@ def main():
         frozen.unlink(missing_ok=True)
         for f in rdir.glob("*.perf.data"):
             f.unlink()
-    section = render(meta, res)
-    (rdir / "report.md").write_text(section + "\n")
-    print(section)
-    if not args.no_doc:
-        update_doc(pathlib.Path(args.doc), section)
-        log(f"updated {args.doc}")
+    common.publish(rdir, render(meta, res), "cdc", args)
     log(f"done in {meta['duration_s']} s; raw results in {rdir}")
 
 

@@ -17,7 +17,6 @@ import os
 import pathlib
 import platform
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ import urllib.request
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import broker as bb  # noqa: E402
+import common  # noqa: E402
 from lifecycle import Sluice, rest  # noqa: E402
 
 from confluent_kafka import Producer  # noqa: E402
@@ -35,8 +35,6 @@ from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
 BENCH, REPO = bb.BENCH, bb.REPO
 log = bb.log
-DOC_BEGIN = "<!-- bench/es_sink.sh:begin (generated, do not edit by hand) -->"
-DOC_END = "<!-- bench/es_sink.sh:end -->"
 ES_SINK = "io.confluent.connect.elasticsearch.ElasticsearchSinkConnector"
 
 
@@ -87,12 +85,7 @@ class Noida:
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            common.terminate(self.proc)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
@@ -216,19 +209,6 @@ def render(args, rows, cmd):
     return "\n".join(lines) + "\n"
 
 
-def write_doc(section):
-    path = REPO / "docs" / "benchmarks.md"
-    text = path.read_text()
-    block = f"{DOC_BEGIN}\n{section}\n{DOC_END}"
-    if DOC_BEGIN in text and DOC_END in text:
-        pre, rest_ = text.split(DOC_BEGIN, 1)
-        _, post = rest_.split(DOC_END, 1)
-        text = pre + block + post
-    else:
-        text = text.rstrip("\n") + "\n\n## Elasticsearch sink (bench/es_sink.sh)\n\n" + block + "\n"
-    path.write_text(text)
-
-
 SLOW_OK = {"read.timeout.ms": "60000"}
 ROWS = {
     "defaults": ("key.ignore=true, all other settings at their defaults (read.timeout.ms 3000)",
@@ -262,7 +242,8 @@ def main():
     (rdir / "report.md").write_text(section)
     print(section)
     if not args.no_doc:
-        write_doc(section)
+        common.update_doc(REPO / "docs" / "benchmarks.md", "es_sink", section,
+                          "## Elasticsearch sink (bench/es_sink.sh)\n\n")
 
 
 if __name__ == "__main__":

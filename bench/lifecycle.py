@@ -28,7 +28,6 @@ import hashlib
 import json
 import os
 import pathlib
-import platform
 import re
 import shutil
 import signal
@@ -43,6 +42,7 @@ import urllib.request
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import broker as bb  # noqa: E402  (helpers shared with bench/broker.sh)
+import common  # noqa: E402
 
 from confluent_kafka import Consumer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import (AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource,  # noqa: E402
@@ -50,8 +50,6 @@ from confluent_kafka.admin import (AdminClient, AlterConfigOpType, ConfigEntry, 
 
 BENCH, REPO, MiB, JAVA = bb.BENCH, bb.REPO, bb.MiB, bb.JAVA
 log, fmt = bb.log, bb.fmt
-DOC_BEGIN = "<!-- bench/lifecycle.sh:begin (generated, do not edit by hand) -->"
-DOC_END = "<!-- bench/lifecycle.sh:end -->"
 # Environment the all-in-one binary would read as Connect / broker settings: never inherited.
 _FOREIGN_ENV = ("BOOTSTRAP_SERVERS", "GROUP_ID", "CONFIG_STORAGE_TOPIC", "OFFSET_STORAGE_TOPIC",
                 "STATUS_STORAGE_TOPIC", "KEY_CONVERTER", "VALUE_CONVERTER", "REST_PORT", "SLUICE_LOG")
@@ -180,13 +178,8 @@ class Sluice:
             return ""
         note = ""
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
+            if not common.terminate(self.proc):
                 note = "did not exit within 20 s of SIGTERM; killed"
-                self.proc.kill()
-                self.proc.wait()
             if not note and self.proc.returncode != 0:
                 note = f"exit code {self.proc.returncode} after SIGTERM"
         else:
@@ -894,11 +887,7 @@ def mib(b):
 
 
 def render(meta, res):
-    s = ["### Results (latest run)", ""]
-    s.append(f"Run {meta['date']} on {meta['machine']}, data on {meta['fs']}.")
-    s.append("")
-    s.append("Command: `" + meta["command"] + "`")
-    s.append("")
+    s = common.results_head(meta)
     s.append(f"Versions: Sluice {meta['sluice_version']}; Java clients kafka-clients 3.9.1 on {meta['java']}. "
              "MB = 2^20 bytes. Total time of the run: " + f"{meta.get('duration_s', 0) / 60:.1f} min.")
     s.append("")
@@ -1080,17 +1069,6 @@ def render(meta, res):
     return "\n".join(s)
 
 
-def update_doc(path, section):
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    block = f"{DOC_BEGIN}\n{section}\n{DOC_END}"
-    if DOC_BEGIN in text and DOC_END in text:
-        pre, rest_ = text.split(DOC_BEGIN, 1)
-        text = pre + block + rest_.split(DOC_END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text)
-
-
 # ---------------------------------------------------------------------------------------------- main
 
 args_g = None
@@ -1134,12 +1112,7 @@ def main():
         rd = pathlib.Path(args.render)
         d = json.loads((rd / "results.json").read_text())
         args_g = argparse.Namespace(**{**vars(args), **d["meta"]["args"]})
-        section = render(d["meta"], d["results"])
-        (rd / "report.md").write_text(section + "\n")
-        print(section)
-        if not args.no_doc:
-            update_doc(pathlib.Path(args.doc), section)
-            log(f"updated {args.doc}")
+        common.publish(rd, render(d["meta"], d["results"]), "lifecycle", args)
         return
     args.dur_partitions = [int(x) for x in args.dur_partitions.split(",") if x.strip()]
     args.connect_rss_steps = [int(x) for x in args.connect_rss_steps.split(",") if x.strip()]
@@ -1149,28 +1122,11 @@ def main():
             sys.exit(f"unknown part {p}")
     args_g = args
 
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    rdir = BENCH / "results" / f"lifecycle-{stamp}"
-    rdir.mkdir(parents=True)
+    rdir = common.results_dir("lifecycle-")
     src = REPO / "target" / "release" / "sluice"
-    frozen = rdir / "sluice"
-    shutil.copy2(src, frozen)
-    sha = hashlib.sha256(frozen.read_bytes()).hexdigest()[:12]
-    head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
-                          text=True).stdout.strip()
-    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "broker", "storage", "connect",
-                            "appliance", "Cargo.toml", "Cargo.lock"], capture_output=True, text=True).stdout.strip()
-    built = datetime.datetime.fromtimestamp(src.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
-    mem_kb = int(next(l for l in open("/proc/meminfo") if l.startswith("MemTotal")).split()[1])
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-    tmpdir = tempfile.gettempdir()
-    fs = subprocess.run(["df", "-T", tmpdir], capture_output=True, text=True).stdout.splitlines()[-1].split()
+    frozen = common.freeze_binary(src, rdir)
     meta = {
-        "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
-        "machine": f"{os.cpu_count()} CPUs ({cpu}), {mem_kb / 1024 / 1024:.1f} GiB RAM, Linux {platform.release()}",
-        "fs": f"{tmpdir} ({fs[1]} on {fs[0]})" if len(fs) > 1 else tmpdir,
-        "command": (args.command or "bench/lifecycle.sh " + " ".join(sys.argv[1:])).strip(),
-        "sluice_version": f"{head}{' + uncommitted changes' if dirty else ''} (binary built {built}, sha256 {sha})",
+        **common.run_meta("lifecycle", args, src, frozen),
         "java": subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0],
         "parts": parts,
         "args": {k: v for k, v in vars(args).items() if k not in ("command", "render")},
@@ -1180,9 +1136,7 @@ def main():
     t_all = time.time()
 
     def save():
-        meta["duration_s"] = round(time.time() - t_all)
-        with open(rdir / "results.json", "w") as f:
-            json.dump({"meta": meta, "results": res}, f, indent=1, default=str)
+        common.save_results(rdir, meta, res, t_all)
 
     try:
         for p in parts:
@@ -1192,12 +1146,7 @@ def main():
     finally:
         save()
         frozen.unlink(missing_ok=True)
-    section = render(meta, res)
-    (rdir / "report.md").write_text(section + "\n")
-    print(section)
-    if not args.no_doc:
-        update_doc(pathlib.Path(args.doc), section)
-        log(f"updated {args.doc}")
+    common.publish(rdir, render(meta, res), "lifecycle", args)
     log(f"done in {meta['duration_s']} s; raw results in {rdir}")
 
 
