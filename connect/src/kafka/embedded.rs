@@ -64,7 +64,9 @@ impl EmbeddedKafka {
         let mut out = vec![(0, -1); records.len()];
         for (p, idxs) in by_partition {
             // Batches of at most batch.size bytes (a larger record alone), as the Java
-            // producer fills them, so no batch outgrows the topic's max.message.bytes.
+            // producer fills them, so no batch outgrows the topic's max.message.bytes; all of
+            // them appended at once (one durable write for the call).
+            let mut buf = BytesMut::new();
             let mut start = 0;
             while start < idxs.len() {
                 let mut end = start + 1;
@@ -79,16 +81,16 @@ impl EmbeddedKafka {
                 }
                 let chunk = &idxs[start..end];
                 let recs: Vec<&ProduceRecord> = chunk.iter().map(|i| &records[*i]).collect();
-                let batch = encode_batch(&recs, settings.compression)?;
-                let res = self
-                    .broker
-                    .append_batches(topic, p, batch)
-                    .await
-                    .map_err(inproc)?;
-                for (j, i) in chunk.iter().enumerate() {
-                    out[*i] = (p, res.base_offset + j as i64);
-                }
+                encode_batch(&mut buf, &recs, settings.compression)?;
                 start = end;
+            }
+            let res = self
+                .broker
+                .append_batches(topic, p, buf)
+                .await
+                .map_err(inproc)?;
+            for (j, i) in idxs.iter().enumerate() {
+                out[*i] = (p, res.base_offset + j as i64);
             }
         }
         Ok(out)
@@ -119,7 +121,12 @@ fn approx_record_size(r: &ProduceRecord) -> usize {
             .sum::<usize>()
 }
 
-fn encode_batch(records: &[&ProduceRecord], compression: Compression) -> Result<BytesMut> {
+/// Appends one v2 batch of `records` to `buf`.
+fn encode_batch(
+    buf: &mut BytesMut,
+    records: &[&ProduceRecord],
+    compression: Compression,
+) -> Result<()> {
     let now = now_ms();
     let recs: Vec<Record> = records
         .iter()
@@ -149,14 +156,12 @@ fn encode_batch(records: &[&ProduceRecord], compression: Compression) -> Result<
             }
         })
         .collect();
-    let mut buf = BytesMut::new();
     let opts = RecordEncodeOptions {
         version: 2,
         compression,
     };
-    RecordBatchEncoder::encode(&mut buf, recs.iter(), &opts)
-        .map_err(|e| KafkaError::Fatal(format!("cannot encode records: {e:#}")))?;
-    Ok(buf)
+    RecordBatchEncoder::encode(buf, recs.iter(), &opts)
+        .map_err(|e| KafkaError::Fatal(format!("cannot encode records: {e:#}")))
 }
 
 #[async_trait::async_trait]
