@@ -308,12 +308,7 @@ pub fn record_size_upper_bound(
 mod tests {
     use super::*;
 
-    fn cfg(pairs: &[(&str, &str)]) -> ConfigMap {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::runtime::tests::map as cfg;
 
     fn errors(infos: &ConfigInfos) -> Vec<String> {
         infos.error_messages()

@@ -233,12 +233,7 @@ impl TopicCreation {
 mod tests {
     use super::*;
 
-    fn cfg(pairs: &[(&str, &str)]) -> ConfigMap {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::runtime::tests::map as cfg;
 
     #[test]
     fn groups_in_order_then_default() {

@@ -179,22 +179,14 @@ impl KafkaAccess for EmbeddedKafka {
         if let Some(t) = self.broker.topic(topic) {
             return Ok(t.partitions.len() as i32);
         }
-        let cfg: BTreeMap<String, String> = configs.iter().cloned().collect();
-        match self
-            .broker
-            .create_topic(topic, partitions, -1, cfg, false)
+        self.create_topic(topic, partitions, -1, configs)
             .await
-        {
-            Ok(t) => Ok(t.partitions.len() as i32),
-            Err(TopicError::Exists(_)) => self
-                .broker
-                .topic(topic)
-                .map(|t| t.partitions.len() as i32)
-                .ok_or_else(|| KafkaError::UnknownTopic(topic.into())),
-            Err(e) => Err(KafkaError::Fatal(format!(
-                "cannot create topic {topic}: {e}"
-            ))),
-        }
+            .map_err(|e| match e {
+                KafkaError::Fatal(m) => {
+                    KafkaError::Fatal(format!("cannot create topic {topic}: {m}"))
+                }
+                other => other,
+            })
     }
 
     async fn create_topic(

@@ -647,6 +647,35 @@ impl ExternalKafka {
         Ok(p)
     }
 
+    /// One CreateTopics request; Some(code) when the cluster refused it (an existing topic is
+    /// not a refusal).
+    async fn create_once(
+        &self,
+        topic: &str,
+        partitions: i32,
+        replication: i32,
+        configs: &[(String, String)],
+    ) -> Result<Option<Code>> {
+        let opts = AdminOptions::new()
+            .request_timeout(Some(OP_TIMEOUT))
+            .operation_timeout(Some(OP_TIMEOUT));
+        let mut new = NewTopic::new(topic, partitions, TopicReplication::Fixed(replication));
+        for (k, v) in configs {
+            new = new.set(k, v);
+        }
+        let res = tokio::time::timeout(
+            OP_TIMEOUT + Duration::from_secs(1),
+            self.admin.create_topics([&new], &opts),
+        )
+        .await
+        .map_err(|_| KafkaError::Retriable(format!("creating topic {topic} timed out")))?
+        .map_err(|e| map_err(e, topic, &format!("cannot create topic {topic}")))?;
+        Ok(match res.into_iter().next() {
+            Some(Err((_, code))) if code != Code::TopicAlreadyExists => Some(code),
+            _ => None,
+        })
+    }
+
     fn produce_error(&self, e: RdError, topic: &str) -> KafkaError {
         let e = map_err(e, topic, &format!("produce to {topic}"));
         if matches!(e, KafkaError::UnknownTopic(_)) {
@@ -706,29 +735,14 @@ impl KafkaAccess for ExternalKafka {
         if let Some(n) = self.metadata_partitions(topic).await? {
             return Ok(n);
         }
-        let opts = AdminOptions::new()
-            .request_timeout(Some(OP_TIMEOUT))
-            .operation_timeout(Some(OP_TIMEOUT));
-        let mut new = NewTopic::new(
-            topic,
-            partitions,
-            TopicReplication::Fixed(replication_factor as i32),
-        );
-        for (k, v) in configs {
-            new = new.set(k, v);
-        }
-        let res = tokio::time::timeout(
-            OP_TIMEOUT + Duration::from_secs(1),
-            self.admin.create_topics([&new], &opts),
-        )
-        .await
-        .map_err(|_| KafkaError::Retriable(format!("creating topic {topic} timed out")))?
-        .map_err(|e| map_err(e, topic, &format!("cannot create topic {topic}")))?;
-        match res.into_iter().next() {
-            Some(Err((_, code))) if code != Code::TopicAlreadyExists => Err(KafkaError::Fatal(
-                format!("cannot create topic {topic}: {code}"),
-            )),
-            _ => Ok(self.metadata_partitions(topic).await?.unwrap_or(partitions)),
+        match self
+            .create_once(topic, partitions, replication_factor as i32, configs)
+            .await?
+        {
+            Some(code) => Err(KafkaError::Fatal(format!(
+                "cannot create topic {topic}: {code}"
+            ))),
+            None => Ok(self.metadata_partitions(topic).await?.unwrap_or(partitions)),
         }
     }
 
@@ -741,9 +755,6 @@ impl KafkaAccess for ExternalKafka {
         if let Some(n) = self.metadata_partitions(topic).await? {
             return Ok(n);
         }
-        let opts = AdminOptions::new()
-            .request_timeout(Some(OP_TIMEOUT))
-            .operation_timeout(Some(OP_TIMEOUT));
         // -1 asks for the broker's defaults (CreateTopics v4); a peer that refuses them gets 1.
         let mut attempts = vec![(partitions, -1)];
         if partitions < 1 {
@@ -753,28 +764,12 @@ impl KafkaAccess for ExternalKafka {
         }
         let mut last = None;
         for (n, replication) in attempts {
-            let mut new = NewTopic::new(topic, n, TopicReplication::Fixed(replication));
-            for (k, v) in configs {
-                new = new.set(k, v);
-            }
-            let res = tokio::time::timeout(
-                OP_TIMEOUT + Duration::from_secs(1),
-                self.admin.create_topics([&new], &opts),
-            )
-            .await
-            .map_err(|_| KafkaError::Retriable(format!("creating topic {topic} timed out")))?
-            .map_err(|e| map_err(e, topic, &format!("cannot create topic {topic}")))?;
-            match res.into_iter().next() {
-                Some(Ok(_)) | Some(Err((_, Code::TopicAlreadyExists))) | None => {
-                    last = None;
-                    break;
-                }
-                Some(Err((_, code))) => {
-                    tracing::debug!(
-                        "creating {topic} with {n} partitions, replication {replication}: {code}"
-                    );
-                    last = Some(code);
-                }
+            last = self.create_once(topic, n, replication, configs).await?;
+            match last {
+                None => break,
+                Some(code) => tracing::debug!(
+                    "creating {topic} with {n} partitions, replication {replication}: {code}"
+                ),
             }
         }
         if let Some(code) = last {
