@@ -287,6 +287,22 @@ fn field_len(len: Option<usize>) -> usize {
     }
 }
 
+/// A record's size in a v2 batch, at most (DefaultRecord.recordSizeUpperBound): what a batch
+/// is filled against up to batch.size.
+pub fn record_size(
+    key: Option<&[u8]>,
+    value: Option<&[u8]>,
+    headers: &[(String, Option<bytes::Bytes>)],
+) -> usize {
+    const MAX_RECORD_OVERHEAD: usize = 21;
+    let mut size = field_len(key.map(|k| k.len())) + field_len(value.map(|v| v.len()));
+    size += varint_len(headers.len() as i64);
+    for (k, v) in headers {
+        size += field_len(Some(k.len())) + field_len(v.as_ref().map(|v| v.len()));
+    }
+    MAX_RECORD_OVERHEAD + size
+}
+
 /// The Java producer's upper bound of a record's serialized size in a v2 batch
 /// (DefaultRecordBatch.estimateBatchSizeUpperBound), which max.request.size is checked against.
 pub fn record_size_upper_bound(
@@ -295,13 +311,7 @@ pub fn record_size_upper_bound(
     headers: &[(String, Option<bytes::Bytes>)],
 ) -> usize {
     const BATCH_OVERHEAD: usize = 61;
-    const MAX_RECORD_OVERHEAD: usize = 21;
-    let mut size = field_len(key.map(|k| k.len())) + field_len(value.map(|v| v.len()));
-    size += varint_len(headers.len() as i64);
-    for (k, v) in headers {
-        size += field_len(Some(k.len())) + field_len(v.as_ref().map(|v| v.len()));
-    }
-    BATCH_OVERHEAD + MAX_RECORD_OVERHEAD + size
+    BATCH_OVERHEAD + record_size(key, value, headers)
 }
 
 #[cfg(test)]

@@ -165,58 +165,53 @@ impl TopicCreation {
         if !worker_enabled || !used(props) {
             return Ok(None);
         }
-        let int = |k: &str, default: Option<i32>| -> Result<i32, String> {
-            match props.get(k).map(|v| v.trim()) {
-                Some(v) => v
-                    .parse::<i32>()
-                    .ok()
-                    .filter(|n| *n == -1 || *n >= 1)
-                    .ok_or_else(|| format!("Invalid value {v} for configuration {k}: Value must be -1 or at least 1")),
-                None => default.ok_or_else(|| {
-                    format!("Missing required configuration \"{k}\" which has no default value.")
-                }),
-            }
-        };
-        let patterns = |k: &str, default: &str| -> Result<Vec<fancy_regex::Regex>, String> {
-            let raw = props.get(k).map(|s| s.as_str()).unwrap_or(default);
-            split_list(raw.trim())
-                .iter()
+        // Parsed and validated by the same definitions validation reports from.
+        let mut def = ConfigDef::new();
+        enrich(&mut def, props);
+        let parsed = def.parse(props).map_err(|e| e.to_string())?;
+        let int = |k: &str| parsed.get(k).and_then(Parsed::as_i64).unwrap_or(-1) as i32;
+        let patterns = |k: &str| -> Vec<fancy_regex::Regex> {
+            let list = parsed.get(k).and_then(Parsed::as_list).unwrap_or_default();
+            // Each pattern compiled in validation already.
+            list.iter()
                 .filter(|p| !p.is_empty())
-                .map(|p| {
-                    java_full_match_regex(p).map_err(|e| format!("Invalid regex '{p}' in {k}: {e}"))
-                })
+                .filter_map(|p| java_full_match_regex(p).ok())
                 .collect()
         };
-        let group =
-            |g: &str, rf: Option<i32>, parts: Option<i32>| -> Result<TopicCreationGroup, String> {
-                let prefix = format!("{PREFIX}{g}.");
-                let include_default = if g == DEFAULT_GROUP { ".*" } else { "" };
-                let configs = props
-                    .iter()
-                    .filter_map(|(k, v)| {
-                        let rest = k.strip_prefix(&prefix)?;
-                        (!OWN_KEYS.contains(&rest))
-                            .then(|| (rest.to_string(), v.trim().to_string()))
-                    })
-                    .collect();
-                Ok(TopicCreationGroup {
-                    name: g.to_string(),
-                    include: patterns(&format!("{prefix}include"), include_default)?,
-                    exclude: patterns(&format!("{prefix}exclude"), "")?,
-                    replication_factor: int(&format!("{prefix}replication.factor"), rf)? as i16,
-                    partitions: int(&format!("{prefix}partitions"), parts)?,
-                    configs,
+        let group = |g: &str, fallback: Option<&TopicCreationGroup>| {
+            let prefix = format!("{PREFIX}{g}.");
+            let configs = props
+                .iter()
+                .filter_map(|(k, v)| {
+                    let rest = k.strip_prefix(&prefix)?;
+                    (!OWN_KEYS.contains(&rest)).then(|| (rest.to_string(), v.trim().to_string()))
                 })
+                .collect();
+            // Other groups take the default group's counts when they set none.
+            let count = |k: &str, of_default: i32| {
+                let key = format!("{prefix}{k}");
+                match fallback {
+                    Some(_) if !props.contains_key(&key) => of_default,
+                    _ => int(&key),
+                }
             };
-        let default = group(DEFAULT_GROUP, None, None)?;
-        let mut groups = Vec::new();
-        for a in aliases(props) {
-            groups.push(group(
-                &a,
-                Some(default.replication_factor as i32),
-                Some(default.partitions),
-            )?);
-        }
+            TopicCreationGroup {
+                name: g.to_string(),
+                include: patterns(&format!("{prefix}include")),
+                exclude: patterns(&format!("{prefix}exclude")),
+                replication_factor: count(
+                    "replication.factor",
+                    fallback.map_or(-1, |d| d.replication_factor as i32),
+                ) as i16,
+                partitions: count("partitions", fallback.map_or(-1, |d| d.partitions)),
+                configs,
+            }
+        };
+        let default = group(DEFAULT_GROUP, None);
+        let groups = aliases(props)
+            .iter()
+            .map(|a| group(a, Some(&default)))
+            .collect();
         Ok(Some(TopicCreation { groups, default }))
     }
 

@@ -22,7 +22,7 @@ use super::{
     default_partition, ConsumedRecord, KafkaAccess, KafkaError, PartitionOffsets, ProduceRecord,
     Result,
 };
-use crate::config::client_overrides::ProducerSettings;
+use crate::config::client_overrides::{record_size, ProducerSettings};
 
 pub struct EmbeddedKafka {
     broker: Arc<Broker>,
@@ -37,7 +37,7 @@ impl EmbeddedKafka {
         }
     }
 
-    async fn produce_compressed(
+    async fn produce_batches(
         &self,
         topic: &str,
         records: Vec<ProduceRecord>,
@@ -70,9 +70,9 @@ impl EmbeddedKafka {
             let mut start = 0;
             while start < idxs.len() {
                 let mut end = start + 1;
-                let mut bytes = approx_record_size(&records[idxs[start]]);
+                let mut bytes = batch_share(&records[idxs[start]]);
                 while end < idxs.len() {
-                    let more = approx_record_size(&records[idxs[end]]);
+                    let more = batch_share(&records[idxs[end]]);
                     if bytes + more > settings.batch_size {
                         break;
                     }
@@ -111,14 +111,9 @@ fn inproc(e: InprocError) -> KafkaError {
     }
 }
 
-/// A record's size in a batch, roughly (what batch.size is filled against).
-fn approx_record_size(r: &ProduceRecord) -> usize {
-    21 + r.key.as_ref().map_or(0, |k| k.len())
-        + r.value.as_ref().map_or(0, |v| v.len())
-        + r.headers
-            .iter()
-            .map(|(k, v)| k.len() + v.as_ref().map_or(0, |v| v.len()) + 4)
-            .sum::<usize>()
+/// A record's size in a batch, at most (what batch.size is filled against).
+fn batch_share(r: &ProduceRecord) -> usize {
+    record_size(r.key.as_deref(), r.value.as_deref(), &r.headers)
 }
 
 /// Appends one v2 batch of `records` to `buf`.
@@ -238,7 +233,7 @@ impl KafkaAccess for EmbeddedKafka {
     }
 
     async fn produce(&self, topic: &str, records: Vec<ProduceRecord>) -> Result<Vec<(i32, i64)>> {
-        self.produce_compressed(topic, records, &ProducerSettings::default())
+        self.produce_batches(topic, records, &ProducerSettings::default())
             .await
     }
 
@@ -248,7 +243,7 @@ impl KafkaAccess for EmbeddedKafka {
         records: Vec<ProduceRecord>,
         settings: &ProducerSettings,
     ) -> Result<Vec<(i32, i64)>> {
-        self.produce_compressed(topic, records, settings).await
+        self.produce_batches(topic, records, settings).await
     }
 
     async fn fetch(

@@ -63,16 +63,17 @@ pub(crate) async fn run(ctx: TaskContext, mut task: Box<dyn SourceTask>) -> Resu
     task.start(&ctx.spec.config, task_context)
         .await
         .map_err(|e| trace(e.java_class(), &e.to_string(), None))?;
-    let ctx_originals = ctx.spec.connector.originals.clone();
+    let originals = &ctx.spec.connector.originals;
+    let producer = ProducerSettings::from_connector(originals);
     let topic_creation =
-        TopicCreation::from_connector(&ctx_originals, ctx.shared.config.topic_creation_enable)
+        TopicCreation::from_connector(originals, ctx.shared.config.topic_creation_enable)
             .map_err(|m| trace(CONFIG_EXCEPTION, &m, None))?;
     let mut runner = Runner {
         ctx,
         converters,
         chain,
         errors,
-        producer: ProducerSettings::from_connector(&ctx_originals),
+        producer,
         topic_creation,
         checked_topics: HashSet::new(),
         pending: BTreeMap::new(),
@@ -401,7 +402,7 @@ impl Runner {
     }
 
     /// Produces one topic's records; retriable errors are retried until the task is stopped,
-    /// a missing topic is created (partitions from topic.creation.default.partitions).
+    /// a missing topic is created (with its topic.creation group's settings, else the broker's).
     async fn produce(
         &mut self,
         topic: &str,
@@ -418,15 +419,17 @@ impl Runner {
                 Ok(acks) => return Ok(acks),
                 Err(KafkaError::UnknownTopic(_)) if !created => {
                     created = true;
-                    let partitions = self
-                        .ctx
-                        .spec
-                        .connector
-                        .originals
-                        .get("topic.creation.default.partitions")
-                        .and_then(|p| p.trim().parse::<i32>().ok())
-                        .unwrap_or(-1);
-                    if let Err(e) = kafka.ensure_topic(topic, partitions, &[]).await {
+                    // Without topic.creation (or for a topic deleted since): the broker's
+                    // defaults, as its auto-creation would give.
+                    let made = match self.topic_creation.as_ref().map(|tc| tc.group_for(topic)) {
+                        Some(g) => {
+                            kafka
+                                .create_topic(topic, g.partitions, g.replication_factor, &g.configs)
+                                .await
+                        }
+                        None => kafka.ensure_topic(topic, -1, &[]).await,
+                    };
+                    if let Err(e) = made {
                         tracing::warn!(task = %self.ctx.id, "could not create topic {topic}: {e}");
                     }
                 }
