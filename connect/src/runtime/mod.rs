@@ -3,6 +3,7 @@
 //! offsets in a local file). [`ConnectRuntime::start`] is the entry point; REST lives in `rest`.
 
 pub mod config_store;
+pub mod dedicated;
 pub mod entities;
 pub mod error;
 pub mod herder;

@@ -142,7 +142,7 @@ const MAX_BATCH: usize = 256;
 pub struct MySqlSourceTask {
     flavor: Flavor,
     rx: Option<mpsc::Receiver<Msg>>,
-    handle: Option<tokio::task::JoinHandle<()>>,
+    handle: Option<crate::runtime::dedicated::DedicatedTask>,
     max_batch: usize,
     poll_wait: Duration,
     /// The memory-pool bytes of the last batch handed over, released at the next poll (when the
@@ -187,13 +187,20 @@ impl SourceTask for MySqlSourceTask {
         self.max_batch = cfg.max_batch_size.min(MAX_BATCH);
         self.poll_wait = Duration::from_millis(cfg.poll_interval_ms.clamp(1, 1000));
         let task_cfg = cfg.clone();
-        self.handle = Some(tokio::spawn(async move {
+        // The binlog reader gets a thread of its own, so it decodes while the worker converts.
+        let reader = async move {
             let failed = tx.clone();
             if let Err(e) = run_reader(task_cfg.clone(), history, tx, offset).await {
                 tracing::error!(connector = %task_cfg.connector_name, "MySQL connector stopped: {e}");
                 let _ = failed.send(Msg::Failed(e)).await;
             }
-        }));
+        };
+        let name = format!("{}-reader", cfg.connector_name);
+        let handle =
+            crate::runtime::dedicated::DedicatedTask::spawn(&name, reader).map_err(|e| {
+                ConnectorError::fatal(format!("cannot start the binlog reader thread: {e}"))
+            })?;
+        self.handle = Some(handle);
         self.rx = Some(rx);
         Ok(())
     }
