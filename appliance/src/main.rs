@@ -1,11 +1,15 @@
 //! The `sluice` binary: parses flags, files and environment into typed configs, starts the broker
 //! (and, later, the Connect runtime), and shuts down cleanly on SIGTERM or Ctrl-C.
 
+mod alloc;
 mod connectors_dir;
 mod health;
 mod settings;
 
 use std::process::ExitCode;
+
+#[global_allocator]
+static GLOBAL: alloc::Hybrid = alloc::Hybrid;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
