@@ -2,12 +2,13 @@
 //! record batches (with acks=all durability) and read whole batches with long polling. It keeps
 //! the same rules as the Produce and Fetch handlers.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use sluice_storage::{AppendError, AppendOutcome, StorageError};
 
-use crate::state::{now_ms, Broker};
+use crate::state::{now_ms, Broker, Partition};
 
 #[derive(Debug, thiserror::Error)]
 pub enum InprocError {
@@ -19,14 +20,44 @@ pub enum InprocError {
     Storage(#[from] StorageError),
 }
 
+/// Waits until an append is durable (acks=all): an fdatasync of its partition, shared with
+/// concurrent appends (group commit).
+pub struct Durability {
+    partition: Arc<Partition>,
+    upto: i64,
+}
+
+impl Durability {
+    pub async fn wait(self) -> Result<(), InprocError> {
+        Ok(self.partition.sync_to(self.upto).await?)
+    }
+}
+
 impl Broker {
     /// Appends one or more record batches to a partition and waits until they are durable.
     pub async fn append_batches(
         &self,
         topic: &str,
         partition: i32,
-        mut batches: BytesMut,
+        batches: BytesMut,
     ) -> Result<AppendOutcome, InprocError> {
+        let (out, durability) = self.append_batches_deferred(topic, partition, batches)?;
+        if let Some(d) = durability {
+            d.wait().await?;
+        }
+        Ok(out)
+    }
+
+    /// Appends one or more record batches to a partition; returns once they are in the log
+    /// (readable) with what waits for their durability (None when the partition is synced on
+    /// an interval: flush.ms / flush.messages). A caller can append its next batches while
+    /// these sync.
+    pub fn append_batches_deferred(
+        &self,
+        topic: &str,
+        partition: i32,
+        mut batches: BytesMut,
+    ) -> Result<(AppendOutcome, Option<Durability>), InprocError> {
         let t = self.topic(topic);
         let p = t
             .as_ref()
@@ -43,10 +74,11 @@ impl Broker {
             (out, log.config().interval_flush())
         };
         self.notify_append();
-        if !interval {
-            p.sync_to(out.last_offset + 1).await?;
-        }
-        Ok(out)
+        let durability = (!interval).then(|| Durability {
+            upto: out.last_offset + 1,
+            partition: p,
+        });
+        Ok((out, durability))
     }
 
     /// Whole batches from the one containing `offset`, up to `max_bytes` (at least one batch);

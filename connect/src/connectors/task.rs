@@ -76,8 +76,8 @@ pub trait SourceTask: Send {
     }
 
     /// One record was written (Some((partition, offset))) or dropped by a transform / error
-    /// tolerance (None).
-    async fn commit_record(
+    /// tolerance (None). Called for every record, so it is not async (as in Kafka).
+    fn commit_record(
         &mut self,
         _record: &SourceRecord,
         _written: Option<(i32, i64)>,

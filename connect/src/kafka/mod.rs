@@ -53,6 +53,9 @@ pub struct PartitionOffsets {
     pub latest: i64,
 }
 
+/// Resolves when records a `produce_appended` call wrote are durable (acks=all).
+pub type Durable = std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send>>;
+
 #[async_trait::async_trait]
 pub trait KafkaAccess: Send + Sync + 'static {
     fn cluster_id(&self) -> String;
@@ -92,6 +95,19 @@ pub trait KafkaAccess: Send + Sync + 'static {
     ) -> Result<Vec<(i32, i64)>> {
         let _ = settings;
         self.produce(topic, records).await
+    }
+    /// Like `produce_with`, but returns once the records are in the log, with their positions
+    /// and a future that resolves when they are durable: a caller can append its next batch
+    /// while this one syncs. Calls append in call order. By default: `produce_with`, durable
+    /// when it returns.
+    async fn produce_appended(
+        &self,
+        topic: &str,
+        records: Vec<ProduceRecord>,
+        settings: &crate::config::client_overrides::ProducerSettings,
+    ) -> Result<(Vec<(i32, i64)>, Durable)> {
+        let acks = self.produce_with(topic, records, settings).await?;
+        Ok((acks, Box::pin(async { Ok(()) })))
     }
     /// Records of one partition from `offset`, waiting up to `max_wait` when none are there.
     async fn fetch(

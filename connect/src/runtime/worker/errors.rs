@@ -191,10 +191,19 @@ impl ErrorHandler {
 
     /// Backoff for retriable task failures: 300 ms doubling up to errors.retry.delay.max.ms.
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let max = self.settings.retry_delay_max_ms.max(1) as u64;
-        let ms = 300u64.saturating_mul(1u64 << attempt.min(16)).min(max);
-        Duration::from_millis(ms)
+        backoff(self.settings.retry_delay_max_ms, attempt)
     }
+
+    pub fn retry_delay_max_ms(&self) -> i64 {
+        self.settings.retry_delay_max_ms
+    }
+}
+
+/// 300 ms doubling per attempt, at most `max_ms` (errors.retry.delay.max.ms).
+pub fn backoff(max_ms: i64, attempt: u32) -> Duration {
+    let max = max_ms.max(1) as u64;
+    let ms = 300u64.saturating_mul(1u64 << attempt.min(16)).min(max);
+    Duration::from_millis(ms)
 }
 
 /// The class Kafka names as executing the TASK_PUT stage of a reported record.

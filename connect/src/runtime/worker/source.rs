@@ -1,26 +1,39 @@
 //! The source task loop (WorkerSourceTask): poll → transformation chain → key/value/header
 //! converters → produce (acks=all). Source offsets of records Kafka acknowledged (and of records
 //! dropped on purpose) are committed every offset.flush.interval.ms and when the task stops.
+//!
+//! As with Kafka's producer, batches are written while the loop polls and converts the next
+//! ones: up to [`MAX_IN_FLIGHT`] batches, each written on a thread of the blocking pool. Each
+//! batch appends only after the one before it has appended (so they reach the log in order)
+//! and syncs while the next one appends (one fdatasync for both: group commit). A batch's
+//! offsets become committable once it is acknowledged, in order.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use parking_lot::Mutex;
 use serde_json::Value as Json;
+use tokio::sync::oneshot;
 
 use super::convert::Converters;
-use super::errors::{ErrorHandler, Failure, Origin, Stage, CONFIG_EXCEPTION, DATA_EXCEPTION};
-use super::{now_ms, TaskContext, TaskControl};
+use super::errors::{
+    backoff, ErrorHandler, Failure, Origin, Stage, CONFIG_EXCEPTION, DATA_EXCEPTION,
+};
+use super::{now_ms, Shared, TaskContext, TaskControl, TaskId};
 use crate::config::client_overrides::{record_size_upper_bound, ProducerSettings};
 use crate::config::topic_creation::TopicCreation;
 use crate::connectors::{SourceRecord, SourceTask, SourceTaskContext};
-use crate::kafka::{KafkaError, ProduceRecord};
+use crate::kafka::{Durable, KafkaAccess, KafkaError, ProduceRecord};
+use crate::runtime::metrics::TaskMetrics;
 use crate::runtime::offset_store::{canonical, JsonObject, StoreOffsetReader};
 use crate::runtime::status::{trace, State};
 use crate::transforms::TransformChain;
 
 const CONNECT_EXCEPTION: &str = "org.apache.kafka.connect.errors.ConnectException";
+/// Batches written at once: one appending while the one before it syncs.
+const MAX_IN_FLIGHT: usize = 2;
 const RECORD_TOO_LARGE: &str = "org.apache.kafka.common.errors.RecordTooLargeException";
 
 struct Runner {
@@ -28,15 +41,16 @@ struct Runner {
     converters: Converters,
     chain: TransformChain,
     errors: ErrorHandler,
-    /// `producer.override.*` (compression.type, max.request.size, ...).
-    producer: ProducerSettings,
-    /// `topic.creation.*` groups, when the connector uses them.
-    topic_creation: Option<TopicCreation>,
+    /// Writes batches (with `producer.override.*` and `topic.creation.*`).
+    producer: Producer,
+    /// Batches being written while the next one is polled and converted, oldest first.
+    inflight: VecDeque<InFlight>,
+    /// Resolves once the newest batch in flight has appended (Err: it failed).
+    last_appended: Option<oneshot::Receiver<()>>,
     /// Topics already checked (or created) for topic creation.
     checked_topics: HashSet<String>,
     /// Offsets acknowledged but not yet committed, by canonical partition.
     pending: BTreeMap<String, (JsonObject, JsonObject)>,
-    known_topics: HashSet<String>,
     last_commit: Instant,
     state: State,
 }
@@ -68,20 +82,37 @@ pub(crate) async fn run(ctx: TaskContext, mut task: Box<dyn SourceTask>) -> Resu
     let topic_creation =
         TopicCreation::from_connector(originals, ctx.shared.config.topic_creation_enable)
             .map_err(|m| trace(CONFIG_EXCEPTION, &m, None))?;
+    let producer = Producer {
+        kafka: ctx.shared.kafka.clone(),
+        settings: Arc::new(producer),
+        topic_creation: topic_creation.map(Arc::new),
+        metrics: ctx.metrics.clone(),
+        control: ctx.control.clone(),
+        retry_delay_max_ms: errors.retry_delay_max_ms(),
+        shared: ctx.shared.clone(),
+        id: ctx.id.clone(),
+        known_topics: Default::default(),
+    };
     let mut runner = Runner {
         ctx,
         converters,
         chain,
         errors,
         producer,
-        topic_creation,
+        inflight: VecDeque::new(),
+        last_appended: None,
         checked_topics: HashSet::new(),
         pending: BTreeMap::new(),
-        known_topics: HashSet::new(),
         last_commit: Instant::now(),
         state: State::Unassigned,
     };
-    let result = runner.run_loop(task.as_mut()).await;
+    let mut result = runner.run_loop(task.as_mut()).await;
+    // Also after a failure: batches already handed over are awaited and their offsets
+    // committed (as Kafka does: those records are fine, only later ones are missing).
+    let finished = runner.finish_all(task.as_mut()).await;
+    if result.is_ok() {
+        result = finished;
+    }
     runner.commit(task.as_mut()).await;
     if let Err(e) = task.stop().await {
         tracing::warn!(task = %runner.ctx.id, "error stopping source task: {e}");
@@ -107,6 +138,7 @@ impl Runner {
             match self.ctx.control() {
                 TaskControl::Stop => return Ok(()),
                 TaskControl::Pause => {
+                    self.finish_all(task).await?;
                     self.set_state(State::Paused).await;
                     let wait = self
                         .flush_interval()
@@ -123,7 +155,10 @@ impl Runner {
                 Ok(records) => {
                     poll_failures = 0;
                     self.ctx.metrics.polled(records.len());
-                    if !records.is_empty() {
+                    if records.is_empty() {
+                        // Idle: let the last batch's offsets reach the next commit.
+                        self.finish_all(task).await?;
+                    } else {
                         self.send(task, records).await?;
                     }
                 }
@@ -276,7 +311,7 @@ impl Runner {
         record: &SourceRecord,
     ) -> Result<bool, String> {
         let size = record_size_upper_bound(pr.key.as_deref(), pr.value.as_deref(), &pr.headers);
-        let max = self.producer.max_request_size;
+        let max = self.producer.settings.max_request_size;
         if size <= max {
             return Ok(true);
         }
@@ -317,6 +352,8 @@ impl Runner {
         Ok(None)
     }
 
+    /// Converts a polled batch, then hands it to the producer once the previous batch has
+    /// been acknowledged (its offsets then become committable).
     async fn send(
         &mut self,
         task: &mut dyn SourceTask,
@@ -330,31 +367,107 @@ impl Runner {
                 }
             }
         }
-        let mut written: Vec<Option<(i32, i64)>> = vec![None; records.len()];
-        for (topic, batch) in by_topic {
-            let (indexes, batch): (Vec<usize>, Vec<ProduceRecord>) = batch.into_iter().unzip();
-            self.maybe_create_topic(&topic).await?;
-            let acks = self.produce(&topic, batch).await?;
-            self.ctx.metrics.written(acks.len());
-            for (i, ack) in indexes.into_iter().zip(acks) {
-                written[i] = Some(ack);
-            }
-            if self.ctx.shared.config.topic_tracking_enable
-                && self.known_topics.insert(topic.clone())
-            {
-                self.ctx
-                    .shared
-                    .statuses
-                    .put_topic(&self.ctx.id.connector, &topic, self.ctx.id.task, now_ms())
-                    .await;
-            }
+        for topic in by_topic.keys() {
+            self.maybe_create_topic(topic).await?;
         }
-        for (r, w) in records.iter().zip(written) {
-            if let (Some(p), Some(o)) = (&r.source_partition, &r.source_offset) {
-                self.pending
-                    .insert(canonical(&Json::Object(p.clone())), (p.clone(), o.clone()));
+        while self.inflight.len() >= MAX_IN_FLIGHT {
+            self.finish_oldest(task).await?;
+        }
+        let producer = self.producer.clone();
+        let n = records.len();
+        let previous = self.last_appended.take();
+        let (appended, next) = oneshot::channel();
+        self.last_appended = Some(next);
+        // On a blocking-pool thread: a task spawned here would sit in this worker's LIFO slot,
+        // which other workers cannot steal, and only run once this loop waits.
+        let rt = tokio::runtime::Handle::current();
+        let write = tokio::task::spawn_blocking(move || {
+            rt.block_on(async move {
+                if let Some(previous) = previous {
+                    if previous.await.is_err() {
+                        // The batch before failed (and fails the task): keep the order.
+                        return Err(trace(
+                            CONNECT_EXCEPTION,
+                            "the previous batch could not be written",
+                            None,
+                        ));
+                    }
+                }
+                let mut written: Vec<Option<(i32, i64)>> = vec![None; n];
+                let mut durable = Vec::with_capacity(by_topic.len());
+                for (topic, batch) in by_topic {
+                    let (indexes, batch): (Vec<usize>, Vec<ProduceRecord>) =
+                        batch.into_iter().unzip();
+                    let (acks, d) = producer.produce(&topic, batch).await?;
+                    for (i, ack) in indexes.into_iter().zip(acks) {
+                        written[i] = Some(ack);
+                    }
+                    durable.push((topic, d));
+                }
+                // The next batch appends while this one syncs.
+                let _ = appended.send(());
+                for (topic, d) in durable {
+                    if let Err(e) = d.await {
+                        producer.metrics.error(Stage::KafkaProduce);
+                        return Err(trace(
+                            CONNECT_EXCEPTION,
+                            "Unrecoverable exception from producer send callback",
+                            Some((
+                                "org.apache.kafka.common.KafkaException",
+                                &format!("writing to {topic} failed: {e}"),
+                            )),
+                        ));
+                    }
+                    // As Kafka's send callback does (recordActiveTopic).
+                    producer.record_active_topic(&topic).await;
+                }
+                producer
+                    .metrics
+                    .written(written.iter().filter(|w| w.is_some()).count());
+                Ok(Written { written })
+            })
+        });
+        self.inflight.push_back(InFlight { records, write });
+        Ok(())
+    }
+
+    /// Waits for every batch in flight.
+    async fn finish_all(&mut self, task: &mut dyn SourceTask) -> Result<(), String> {
+        while !self.inflight.is_empty() {
+            self.finish_oldest(task).await?;
+        }
+        Ok(())
+    }
+
+    /// Waits for the oldest batch in flight: its records' offsets become pending for the next
+    /// commit.
+    async fn finish_oldest(&mut self, task: &mut dyn SourceTask) -> Result<(), String> {
+        let Some(InFlight { records, write }) = self.inflight.pop_front() else {
+            return Ok(());
+        };
+        let Written { written } = match write.await {
+            Ok(res) => res?,
+            Err(e) => {
+                return Err(trace(
+                    CONNECT_EXCEPTION,
+                    &format!("the producer of task {} stopped: {e}", self.ctx.id),
+                    None,
+                ))
             }
-            if let Err(e) = task.commit_record(r, w).await {
+        };
+        for (i, (r, w)) in records.iter().zip(written).enumerate() {
+            if let (Some(p), Some(o)) = (&r.source_partition, &r.source_offset) {
+                // Only the newest offset of a partition is committed: within a run of records
+                // from one source partition only the last one is kept.
+                let superseded = records.get(i + 1).is_some_and(|n| {
+                    n.source_offset.is_some() && n.source_partition.as_ref() == Some(p)
+                });
+                if !superseded {
+                    self.pending
+                        .insert(canonical(&Json::Object(p.clone())), (p.clone(), o.clone()));
+                }
+            }
+            if let Err(e) = task.commit_record(r, w) {
                 tracing::warn!(task = %self.ctx.id, "source task commit_record failed: {e}");
             }
         }
@@ -364,7 +477,7 @@ impl Runner {
     /// Creates a missing topic with its topic.creation group's settings before the first write
     /// to it (AbstractWorkerSourceTask.maybeCreateTopic); a failure fails the task.
     async fn maybe_create_topic(&mut self, topic: &str) -> Result<(), String> {
-        let Some(tc) = &self.topic_creation else {
+        let Some(tc) = &self.producer.topic_creation else {
             return Ok(());
         };
         if self.checked_topics.contains(topic) {
@@ -400,23 +513,67 @@ impl Runner {
         self.checked_topics.insert(topic.to_string());
         Ok(())
     }
+}
+
+/// A batch handed to the producer, with the records it came from.
+struct InFlight {
+    records: Vec<SourceRecord>,
+    write: tokio::task::JoinHandle<Result<Written, String>>,
+}
+
+/// What the producer wrote: (partition, offset) per polled record (None: dropped), and the
+/// topics written to.
+struct Written {
+    written: Vec<Option<(i32, i64)>>,
+}
+
+/// Writes a task's batches; cheap to clone into the task that writes a batch.
+#[derive(Clone)]
+struct Producer {
+    kafka: Arc<dyn KafkaAccess>,
+    /// `producer.override.*` (compression.type, max.request.size, ...).
+    settings: Arc<ProducerSettings>,
+    /// `topic.creation.*` groups, when the connector uses them.
+    topic_creation: Option<Arc<TopicCreation>>,
+    metrics: Arc<TaskMetrics>,
+    control: tokio::sync::watch::Receiver<TaskControl>,
+    retry_delay_max_ms: i64,
+    shared: Arc<Shared>,
+    id: TaskId,
+    /// Topics already recorded as active (topic.tracking.enable).
+    known_topics: Arc<Mutex<HashSet<String>>>,
+}
+
+impl Producer {
+    /// Records a topic the task wrote to, once (topic.tracking.enable).
+    async fn record_active_topic(&self, topic: &str) {
+        if !self.shared.config.topic_tracking_enable
+            || !self.known_topics.lock().insert(topic.to_string())
+        {
+            return;
+        }
+        self.shared
+            .statuses
+            .put_topic(&self.id.connector, topic, self.id.task, now_ms())
+            .await;
+    }
 
     /// Produces one topic's records; retriable errors are retried until the task is stopped,
     /// a missing topic is created (with its topic.creation group's settings, else the broker's).
     async fn produce(
-        &mut self,
+        &self,
         topic: &str,
         batch: Vec<ProduceRecord>,
-    ) -> Result<Vec<(i32, i64)>, String> {
-        let kafka = self.ctx.shared.kafka.clone();
+    ) -> Result<(Vec<(i32, i64)>, Durable), String> {
+        let kafka = &self.kafka;
         let mut attempt = 0u32;
         let mut created = false;
         loop {
             match kafka
-                .produce_with(topic, batch.clone(), &self.producer)
+                .produce_appended(topic, batch.clone(), &self.settings)
                 .await
             {
-                Ok(acks) => return Ok(acks),
+                Ok(appended) => return Ok(appended),
                 Err(KafkaError::UnknownTopic(_)) if !created => {
                     created = true;
                     // Without topic.creation (or for a topic deleted since): the broker's
@@ -430,24 +587,24 @@ impl Runner {
                         None => kafka.ensure_topic(topic, -1, &[]).await,
                     };
                     if let Err(e) = made {
-                        tracing::warn!(task = %self.ctx.id, "could not create topic {topic}: {e}");
+                        tracing::warn!(task = %self.id, "could not create topic {topic}: {e}");
                     }
                 }
                 Err(KafkaError::Retriable(m)) | Err(KafkaError::UnknownTopic(m)) => {
-                    self.ctx.metrics.error(Stage::KafkaProduce);
-                    if self.ctx.control() == TaskControl::Stop {
+                    self.metrics.error(Stage::KafkaProduce);
+                    if *self.control.borrow() == TaskControl::Stop {
                         return Err(trace(
                             CONNECT_EXCEPTION,
                             &format!("Task stopped while producing to {topic}: {m}"),
                             None,
                         ));
                     }
-                    tracing::warn!(task = %self.ctx.id, "retrying produce to {topic}: {m}");
-                    tokio::time::sleep(self.errors.backoff(attempt)).await;
+                    tracing::warn!(task = %self.id, "retrying produce to {topic}: {m}");
+                    tokio::time::sleep(backoff(self.retry_delay_max_ms, attempt)).await;
                     attempt += 1;
                 }
                 Err(KafkaError::Fatal(m)) => {
-                    self.ctx.metrics.error(Stage::KafkaProduce);
+                    self.metrics.error(Stage::KafkaProduce);
                     return Err(trace(
                         CONNECT_EXCEPTION,
                         "Unrecoverable exception from producer send callback",
