@@ -152,7 +152,8 @@ pub fn validate(batch: &[u8]) -> Result<BatchHeader> {
 
 /// Splits a buffer of concatenated batches into (start, header) pairs, validating each one.
 pub fn split_batches(buf: &[u8]) -> Result<Vec<(usize, BatchHeader)>> {
-    let mut out = Vec::new();
+    // Producers' batches are mostly up to 16 KiB (batch.size): room for that many.
+    let mut out = Vec::with_capacity(buf.len() / 16384 + 1);
     let mut pos = 0;
     while pos < buf.len() {
         let rest = &buf[pos..];

@@ -7,20 +7,20 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use indexmap::IndexMap;
 use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::records::{
     Compression, Record, RecordBatchDecoder, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
 };
-use sluice_broker::inproc::InprocError;
+use sluice_broker::inproc::{Durability, InprocError};
 use sluice_broker::state::TopicError;
 use sluice_broker::Broker;
 use sluice_storage::CommittedOffset;
 
 use super::{
-    default_partition, ConsumedRecord, KafkaAccess, KafkaError, PartitionOffsets, ProduceRecord,
-    Result,
+    default_partition, ConsumedRecord, Durable, KafkaAccess, KafkaError, PartitionOffsets,
+    ProduceRecord, Result,
 };
 use crate::config::client_overrides::{record_size, ProducerSettings};
 
@@ -43,6 +43,21 @@ impl EmbeddedKafka {
         records: Vec<ProduceRecord>,
         settings: &ProducerSettings,
     ) -> Result<Vec<(i32, i64)>> {
+        let (acks, durable) = self.append_records(topic, records, settings).await?;
+        for d in durable {
+            d.wait().await.map_err(inproc)?;
+        }
+        Ok(acks)
+    }
+
+    /// Appends `records` (grouped by partition); returns their positions and what waits for
+    /// their durability.
+    async fn append_records(
+        &self,
+        topic: &str,
+        records: Vec<ProduceRecord>,
+        settings: &ProducerSettings,
+    ) -> Result<(Vec<(i32, i64)>, Vec<Durability>)> {
         let n = match self.broker.topic(topic) {
             Some(t) => t.partitions.len() as i32,
             None => match self.broker.auto_create(topic).await {
@@ -62,6 +77,7 @@ impl EmbeddedKafka {
             by_partition.entry(p).or_default().push(i);
         }
         let mut out = vec![(0, -1); records.len()];
+        let mut durable = Vec::new();
         for (p, idxs) in by_partition {
             // Batches of at most batch.size bytes (a larger record alone), as the Java
             // producer fills them, so no batch outgrows the topic's max.message.bytes; all of
@@ -84,16 +100,16 @@ impl EmbeddedKafka {
                 encode_batch(&mut buf, &recs, settings.compression)?;
                 start = end;
             }
-            let res = self
+            let (res, d) = self
                 .broker
-                .append_batches(topic, p, buf)
-                .await
+                .append_batches_deferred(topic, p, buf)
                 .map_err(inproc)?;
+            durable.extend(d);
             for (j, i) in idxs.iter().enumerate() {
                 out[*i] = (p, res.base_offset + j as i64);
             }
         }
-        Ok(out)
+        Ok((out, durable))
     }
 }
 
@@ -123,6 +139,10 @@ fn encode_batch(
     compression: Compression,
 ) -> Result<()> {
     let now = now_ms();
+    if compression == Compression::None {
+        encode_plain(buf, records, now);
+        return Ok(());
+    }
     let recs: Vec<Record> = records
         .iter()
         .enumerate()
@@ -157,6 +177,91 @@ fn encode_batch(
     };
     RecordBatchEncoder::encode(buf, recs.iter(), &opts)
         .map_err(|e| KafkaError::Fatal(format!("cannot encode records: {e:#}")))
+}
+
+/// An uncompressed v2 batch written straight into `buf`, sized once: the bytes
+/// kafka-protocol's encoder writes for the same records (base timestamp the smallest, no
+/// producer id, sequence -1), without building its per-record header maps.
+fn encode_plain(buf: &mut BytesMut, records: &[&ProduceRecord], now: i64) {
+    let ts = |r: &ProduceRecord| r.timestamp.unwrap_or(now);
+    let min_ts = records.iter().map(|r| ts(r)).min().unwrap_or(now);
+    let max_ts = records.iter().map(|r| ts(r)).max().unwrap_or(now);
+    let len = |b: &Option<Bytes>| b.as_ref().map_or(-1, |b| b.len() as i64);
+    let body = |i: usize, r: &ProduceRecord| -> i64 {
+        let mut n = 1 + varlong_size(ts(r) - min_ts) + varlong_size(i as i64);
+        for l in [len(&r.key), len(&r.value)] {
+            n += varlong_size(l) + l.max(0);
+        }
+        n += varlong_size(r.headers.len() as i64);
+        for (k, v) in &r.headers {
+            n += varlong_size(k.len() as i64) + k.len() as i64;
+            n += varlong_size(len(v)) + len(v).max(0);
+        }
+        n
+    };
+    let sizes: i64 = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let b = body(i, r);
+            varlong_size(b) + b
+        })
+        .sum();
+    // baseOffset .. recordsCount is 61 bytes; batchLength counts from partitionLeaderEpoch.
+    buf.reserve(61 + sizes as usize);
+    let start = buf.len();
+    buf.put_i64(0);
+    buf.put_i32((61 - 12 + sizes) as i32);
+    buf.put_i32(-1); // partitionLeaderEpoch
+    buf.put_i8(2); // magic
+    let crc_at = buf.len();
+    buf.put_u32(0);
+    buf.put_i16(0); // attributes: no compression, CreateTime
+    buf.put_i32(records.len() as i32 - 1);
+    buf.put_i64(min_ts);
+    buf.put_i64(max_ts);
+    buf.put_i64(-1); // producerId
+    buf.put_i16(-1); // producerEpoch
+    buf.put_i32(-1); // baseSequence
+    buf.put_i32(records.len() as i32);
+    let put_bytes = |buf: &mut BytesMut, b: &Option<Bytes>| {
+        put_varlong(buf, len(b));
+        if let Some(b) = b {
+            buf.extend_from_slice(b);
+        }
+    };
+    for (i, r) in records.iter().enumerate() {
+        put_varlong(buf, body(i, r));
+        buf.put_i8(0);
+        put_varlong(buf, ts(r) - min_ts);
+        put_varlong(buf, i as i64);
+        put_bytes(buf, &r.key);
+        put_bytes(buf, &r.value);
+        put_varlong(buf, r.headers.len() as i64);
+        for (k, v) in &r.headers {
+            put_varlong(buf, k.len() as i64);
+            buf.extend_from_slice(k.as_bytes());
+            put_bytes(buf, v);
+        }
+    }
+    let crc = crc32c::crc32c(&buf[crc_at + 4..]);
+    buf[crc_at..crc_at + 4].copy_from_slice(&crc.to_be_bytes());
+    debug_assert_eq!(buf.len() - start, 61 + sizes as usize);
+}
+
+/// Zigzag varint (Kafka's varint / varlong encoding).
+fn put_varlong(buf: &mut BytesMut, v: i64) {
+    let mut z = ((v << 1) ^ (v >> 63)) as u64;
+    while z >= 0x80 {
+        buf.put_u8((z as u8) | 0x80);
+        z >>= 7;
+    }
+    buf.put_u8(z as u8);
+}
+
+fn varlong_size(v: i64) -> i64 {
+    let z = ((v << 1) ^ (v >> 63)) as u64;
+    (64 - (z | 1).leading_zeros() as i64 + 6) / 7
 }
 
 #[async_trait::async_trait]
@@ -244,6 +349,24 @@ impl KafkaAccess for EmbeddedKafka {
         settings: &ProducerSettings,
     ) -> Result<Vec<(i32, i64)>> {
         self.produce_batches(topic, records, settings).await
+    }
+
+    async fn produce_appended(
+        &self,
+        topic: &str,
+        records: Vec<ProduceRecord>,
+        settings: &ProducerSettings,
+    ) -> Result<(Vec<(i32, i64)>, Durable)> {
+        let (acks, durable) = self.append_records(topic, records, settings).await?;
+        Ok((
+            acks,
+            Box::pin(async move {
+                for d in durable {
+                    d.wait().await.map_err(inproc)?;
+                }
+                Ok(())
+            }),
+        ))
     }
 
     async fn fetch(
@@ -375,6 +498,103 @@ mod tests {
         m.insert("log.dirs".to_string(), dir.display().to_string());
         let (cfg, _) = sluice_broker::BrokerConfig::from_map(m).unwrap();
         Broker::open(cfg).unwrap()
+    }
+
+    #[test]
+    fn plain_batches_are_the_bytes_kafka_protocol_encodes() {
+        let h = |k: &str, v: Option<&str>| (k.to_string(), v.map(|v| Bytes::from(v.to_string())));
+        let recs: Vec<ProduceRecord> = vec![
+            ProduceRecord {
+                partition: Some(0),
+                key: Some(Bytes::from_static(b"k1")),
+                value: Some(Bytes::from("v".repeat(300))),
+                headers: vec![h("__debezium.context.taskId", Some("0")), h("n", None)],
+                timestamp: Some(1_700_000_000_123),
+            },
+            ProduceRecord {
+                partition: Some(0),
+                key: None,
+                value: None,
+                headers: vec![],
+                // Earlier than the first: a negative delta from the first, not from the base.
+                timestamp: Some(1_700_000_000_000),
+            },
+            ProduceRecord {
+                partition: Some(0),
+                key: Some(Bytes::new()),
+                value: Some(Bytes::from("x".repeat(20_000))),
+                headers: vec![h("é", Some(""))],
+                timestamp: None,
+            },
+        ];
+        for n in 1..=recs.len() {
+            let refs: Vec<&ProduceRecord> = recs[..n].iter().collect();
+            // Fixed "now" for the record without a timestamp: both encoders see the same.
+            let now = 1_700_000_000_500;
+            let fixed: Vec<ProduceRecord> = refs
+                .iter()
+                .map(|r| ProduceRecord {
+                    timestamp: Some(r.timestamp.unwrap_or(now)),
+                    ..(*r).clone()
+                })
+                .collect();
+            let fixed_refs: Vec<&ProduceRecord> = fixed.iter().collect();
+            let mut ours = BytesMut::new();
+            encode_plain(&mut ours, &refs, now);
+            let mut reference = BytesMut::new();
+            let kp: Vec<Record> = fixed_refs
+                .iter()
+                .enumerate()
+                .map(|(i, r)| Record {
+                    transactional: false,
+                    control: false,
+                    delete_horizon: false,
+                    partition_leader_epoch: -1,
+                    producer_id: -1,
+                    producer_epoch: -1,
+                    timestamp_type: TimestampType::Creation,
+                    offset: i as i64,
+                    sequence: i as i32 - 1,
+                    timestamp: r.timestamp.unwrap(),
+                    key: r.key.clone(),
+                    value: r.value.clone(),
+                    headers: r
+                        .headers
+                        .iter()
+                        .map(|(k, v)| (StrBytes::from_string(k.clone()), v.clone()))
+                        .collect(),
+                })
+                .collect();
+            RecordBatchEncoder::encode(
+                &mut reference,
+                kp.iter(),
+                &RecordEncodeOptions {
+                    version: 2,
+                    compression: Compression::None,
+                },
+            )
+            .unwrap();
+            assert_eq!(ours, reference, "{n} records");
+            // And the storage layer accepts it (CRC-32C, lengths).
+            sluice_storage::batch::split_batches(&ours).unwrap();
+        }
+        for v in [
+            0i64,
+            1,
+            -1,
+            63,
+            -64,
+            64,
+            300,
+            -300,
+            i32::MAX as i64,
+            i64::MIN,
+            i64::MAX,
+        ] {
+            let mut b = BytesMut::new();
+            put_varlong(&mut b, v);
+            assert_eq!(b.len() as i64, varlong_size(v), "{v}");
+        }
     }
 
     #[tokio::test]
