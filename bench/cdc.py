@@ -395,7 +395,9 @@ def perf_stop(p, path, rdir, r):
                 ("self time by shared object", ["perf", "report", "-i", str(path), "--no-children", "--stdio",
                                                 "--sort", "dso", "-g", "none"]),
                 ("by thread", ["perf", "report", "-i", str(path), "--no-children", "--stdio", "--sort", "comm",
-                               "-g", "none"])]:
+                               "-g", "none"]),
+                ("inclusive by thread and symbol", ["perf", "report", "-i", str(path), "--children", "--stdio",
+                                                    "--sort", "comm,symbol", "--percent-limit", "1.5", "-g", "none"])]:
             f.write(f"===== {title}: {' '.join(cmd)}\n")
             f.flush()
             subprocess.run(cmd, stdout=f, stderr=subprocess.DEVNULL, timeout=600)
@@ -780,8 +782,9 @@ def main():
         db.stop()
         shutil.rmtree(work, ignore_errors=True)
         frozen.unlink(missing_ok=True)
-        for f in rdir.glob("*.perf.data"):
-            f.unlink()
+        if not os.environ.get("KEEP_PERF_DATA"):
+            for f in rdir.glob("*.perf.data"):
+                f.unlink()
     common.publish(rdir, render(meta, res), "cdc", args)
     log(f"done in {meta['duration_s']} s; raw results in {rdir}")
 
