@@ -16,6 +16,7 @@ pub mod incremental;
 pub mod model;
 pub mod offsets;
 pub mod reader;
+pub mod rows;
 pub mod snapshot;
 pub mod streaming;
 pub mod types;

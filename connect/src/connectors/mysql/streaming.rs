@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use mysql_async::binlog::events::{Event, EventData, RowsEventData, TableMapEvent};
-use mysql_async::binlog::row::BinlogRow;
 use mysql_async::prelude::Queryable;
 use mysql_async::BinlogStreamRequest;
 
@@ -667,12 +666,12 @@ fn row_position(
 
 fn convert_row(
     schema: &TableSchema,
-    row: &BinlogRow,
+    row: &super::rows::Image<'_>,
     reader: &Reader,
 ) -> Result<Row, types::TypeError> {
     let mut out = Vec::with_capacity(schema.table.columns.len());
     for (i, col) in schema.table.columns.iter().enumerate() {
-        let v = match row.as_ref(i) {
+        let v = match row.get(i).and_then(Option::as_ref) {
             Some(v) if schema.converts(i) => schema.map_value(
                 i,
                 value_or_null(
@@ -731,7 +730,18 @@ async fn handle_rows(
     if state.txn.is_none() {
         begin_txn(reader, state, start_pos, None, ts_ms).await?;
     }
-    let decoded: Vec<_> = rows.rows(tme).collect();
+    let decoded = match super::rows::decode(rows, tme) {
+        Ok(rows) => rows,
+        Err(e) => {
+            on_failure(
+                reader,
+                &format!("could not decode the rows of {id}: {e}"),
+                &state.file,
+                start_pos,
+            )?;
+            Vec::new()
+        }
+    };
     let n = decoded.len() as u64;
     let event_index = state.txn.as_ref().map(|t| t.events).unwrap_or(0);
     let skip = std::mem::take(&mut state.skip_rows);
@@ -749,24 +759,12 @@ async fn handle_rows(
         ..base_pos.clone()
     };
     let skipped_op = reader.config.skips(op.code().chars().next().unwrap_or('c'));
-    for (i, item) in decoded.into_iter().enumerate() {
+    for (i, (before, after)) in decoded.into_iter().enumerate() {
         let i = i as u64;
         if i < skip {
             continue;
         }
-        let (before, after) = match item {
-            Ok(pair) => pair,
-            Err(e) => {
-                on_failure(
-                    reader,
-                    &format!("could not decode a row of {id}: {e}"),
-                    &state.file,
-                    start_pos,
-                )?;
-                continue;
-            }
-        };
-        let conv = |r: Option<BinlogRow>| -> Result<Option<Row>, ConnectorError> {
+        let conv = |r: Option<super::rows::Image<'_>>| -> Result<Option<Row>, ConnectorError> {
             match r {
                 Some(r) => convert_row(&schema, &r, reader)
                     .map(Some)
