@@ -143,7 +143,18 @@ fn encode_batch(
         encode_plain(buf, records, now);
         return Ok(());
     }
-    let recs: Vec<Record> = records
+    let recs = kp_records(records, now);
+    let opts = RecordEncodeOptions {
+        version: 2,
+        compression,
+    };
+    RecordBatchEncoder::encode(buf, recs.iter(), &opts)
+        .map_err(|e| KafkaError::Fatal(format!("cannot encode records: {e:#}")))
+}
+
+/// The records as kafka-protocol's encoder takes them (compressed batches go through it).
+fn kp_records(records: &[&ProduceRecord], now: i64) -> Vec<Record> {
+    records
         .iter()
         .enumerate()
         .map(|(i, r)| {
@@ -170,13 +181,7 @@ fn encode_batch(
                 headers,
             }
         })
-        .collect();
-    let opts = RecordEncodeOptions {
-        version: 2,
-        compression,
-    };
-    RecordBatchEncoder::encode(buf, recs.iter(), &opts)
-        .map_err(|e| KafkaError::Fatal(format!("cannot encode records: {e:#}")))
+        .collect()
 }
 
 /// An uncompressed v2 batch written straight into `buf`, sized once: the bytes
@@ -529,42 +534,12 @@ mod tests {
         ];
         for n in 1..=recs.len() {
             let refs: Vec<&ProduceRecord> = recs[..n].iter().collect();
-            // Fixed "now" for the record without a timestamp: both encoders see the same.
+            // The same "now" for the record without a timestamp in both encoders.
             let now = 1_700_000_000_500;
-            let fixed: Vec<ProduceRecord> = refs
-                .iter()
-                .map(|r| ProduceRecord {
-                    timestamp: Some(r.timestamp.unwrap_or(now)),
-                    ..(*r).clone()
-                })
-                .collect();
-            let fixed_refs: Vec<&ProduceRecord> = fixed.iter().collect();
             let mut ours = BytesMut::new();
             encode_plain(&mut ours, &refs, now);
             let mut reference = BytesMut::new();
-            let kp: Vec<Record> = fixed_refs
-                .iter()
-                .enumerate()
-                .map(|(i, r)| Record {
-                    transactional: false,
-                    control: false,
-                    delete_horizon: false,
-                    partition_leader_epoch: -1,
-                    producer_id: -1,
-                    producer_epoch: -1,
-                    timestamp_type: TimestampType::Creation,
-                    offset: i as i64,
-                    sequence: i as i32 - 1,
-                    timestamp: r.timestamp.unwrap(),
-                    key: r.key.clone(),
-                    value: r.value.clone(),
-                    headers: r
-                        .headers
-                        .iter()
-                        .map(|(k, v)| (StrBytes::from_string(k.clone()), v.clone()))
-                        .collect(),
-                })
-                .collect();
+            let kp = kp_records(&refs, now);
             RecordBatchEncoder::encode(
                 &mut reference,
                 kp.iter(),
