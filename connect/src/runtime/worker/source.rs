@@ -25,7 +25,7 @@ use super::{now_ms, Shared, TaskContext, TaskControl, TaskId};
 use crate::config::client_overrides::{record_size_upper_bound, ProducerSettings};
 use crate::config::topic_creation::TopicCreation;
 use crate::connectors::{SourceRecord, SourceTask, SourceTaskContext};
-use crate::kafka::{Durable, KafkaAccess, KafkaError, ProduceRecord};
+use crate::kafka::{Durable, KafkaError, ProduceRecord};
 use crate::runtime::metrics::TaskMetrics;
 use crate::runtime::offset_store::{canonical, JsonObject, StoreOffsetReader};
 use crate::runtime::status::{trace, State};
@@ -83,7 +83,6 @@ pub(crate) async fn run(ctx: TaskContext, mut task: Box<dyn SourceTask>) -> Resu
         TopicCreation::from_connector(originals, ctx.shared.config.topic_creation_enable)
             .map_err(|m| trace(CONFIG_EXCEPTION, &m, None))?;
     let producer = Producer {
-        kafka: ctx.shared.kafka.clone(),
         settings: Arc::new(producer),
         topic_creation: topic_creation.map(Arc::new),
         metrics: ctx.metrics.clone(),
@@ -352,8 +351,8 @@ impl Runner {
         Ok(None)
     }
 
-    /// Converts a polled batch, then hands it to the producer once the previous batch has
-    /// been acknowledged (its offsets then become committable).
+    /// Converts a polled batch and hands it to the producer, once fewer than
+    /// [`MAX_IN_FLIGHT`] batches are being written.
     async fn send(
         &mut self,
         task: &mut dyn SourceTask,
@@ -424,7 +423,7 @@ impl Runner {
                 producer
                     .metrics
                     .written(written.iter().filter(|w| w.is_some()).count());
-                Ok(Written { written })
+                Ok(written)
             })
         });
         self.inflight.push_back(InFlight { records, write });
@@ -445,7 +444,7 @@ impl Runner {
         let Some(InFlight { records, write }) = self.inflight.pop_front() else {
             return Ok(());
         };
-        let Written { written } = match write.await {
+        let written = match write.await {
             Ok(res) => res?,
             Err(e) => {
                 return Err(trace(
@@ -521,16 +520,12 @@ struct InFlight {
     write: tokio::task::JoinHandle<Result<Written, String>>,
 }
 
-/// What the producer wrote: (partition, offset) per polled record (None: dropped), and the
-/// topics written to.
-struct Written {
-    written: Vec<Option<(i32, i64)>>,
-}
+/// What the producer wrote: (partition, offset) per polled record (None: dropped).
+type Written = Vec<Option<(i32, i64)>>;
 
 /// Writes a task's batches; cheap to clone into the task that writes a batch.
 #[derive(Clone)]
 struct Producer {
-    kafka: Arc<dyn KafkaAccess>,
     /// `producer.override.*` (compression.type, max.request.size, ...).
     settings: Arc<ProducerSettings>,
     /// `topic.creation.*` groups, when the connector uses them.
@@ -565,7 +560,7 @@ impl Producer {
         topic: &str,
         batch: Vec<ProduceRecord>,
     ) -> Result<(Vec<(i32, i64)>, Durable), String> {
-        let kafka = &self.kafka;
+        let kafka = &self.shared.kafka;
         let mut attempt = 0u32;
         let mut created = false;
         loop {
