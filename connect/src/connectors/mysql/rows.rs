@@ -93,6 +93,7 @@ pub fn decode<'a>(rows: &'a RowsEventData<'a>, tme: &'a TableMapEvent<'a>) -> io
     let mut buf = ParseBuf(data);
     let mut out = Vec::new();
     while !buf.is_empty() {
+        let left = buf.len();
         let b = match &before {
             Some(cols) => Some(image(&mut buf, &columns, cols)?),
             None => None,
@@ -101,6 +102,13 @@ pub fn decode<'a>(rows: &'a RowsEventData<'a>, tme: &'a TableMapEvent<'a>) -> io
             Some(cols) => Some(image(&mut buf, &columns, cols)?),
             None => None,
         };
+        if buf.len() == left {
+            // No column in either image: nothing would ever consume the rest.
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "rows event whose images have no columns",
+            ));
+        }
         out.push((b, a));
     }
     Ok(out)

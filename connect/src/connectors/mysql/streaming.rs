@@ -1094,6 +1094,41 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_rows_event_naming_no_column_fails_the_task_instead_of_looping() {
+        let mut log = Binlog::new();
+        log.gtid(5);
+        log.query("BEGIN");
+        log.table_map();
+        // WRITE_ROWS v2 whose column bitmap names no column, followed by row bytes that no
+        // image would consume.
+        let mut b = Vec::new();
+        b.extend(&42u64.to_le_bytes()[..6]);
+        b.extend(1u16.to_le_bytes());
+        b.extend(2u16.to_le_bytes());
+        b.push(2);
+        b.push(0b00);
+        b.extend([0, 1, 0, 0, 0]);
+        log.push(30, b);
+        let (mut reader, _rx) = reader();
+        let mut state = State::new(BinlogOffset::default(), false, 16);
+        state.resume();
+        let mut esr = EventStreamReader::new(BinlogVersion::Version4);
+        let mut failure = None;
+        for (_, bytes) in &log.events {
+            let ev = esr.read(&bytes[..]).unwrap().unwrap();
+            if let Err(e) = handle_event(&mut reader, &mut state, &ev, &esr).await {
+                failure = Some(e.to_string());
+                break;
+            }
+        }
+        let failure = failure.expect("the event fails the task");
+        assert!(
+            failure.contains("could not decode the rows of") && failure.contains("no columns"),
+            "{failure}"
+        );
+    }
+
+    #[tokio::test]
     async fn mysql_gtid_transaction_gives_debezium_sources_and_offsets() {
         let (log, gtid_pos, rows_pos) = mysql_transaction();
         let start = BinlogOffset {
