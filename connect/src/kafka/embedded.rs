@@ -37,19 +37,6 @@ impl EmbeddedKafka {
         }
     }
 
-    async fn produce_batches(
-        &self,
-        topic: &str,
-        records: Vec<ProduceRecord>,
-        settings: &ProducerSettings,
-    ) -> Result<Vec<(i32, i64)>> {
-        let (acks, durable) = self.append_records(topic, records, settings).await?;
-        for d in durable {
-            d.wait().await.map_err(inproc)?;
-        }
-        Ok(acks)
-    }
-
     /// Appends `records` (grouped by partition); returns their positions and what waits for
     /// their durability.
     async fn append_records(
@@ -343,7 +330,7 @@ impl KafkaAccess for EmbeddedKafka {
     }
 
     async fn produce(&self, topic: &str, records: Vec<ProduceRecord>) -> Result<Vec<(i32, i64)>> {
-        self.produce_batches(topic, records, &ProducerSettings::default())
+        self.produce_with(topic, records, &ProducerSettings::default())
             .await
     }
 
@@ -353,7 +340,10 @@ impl KafkaAccess for EmbeddedKafka {
         records: Vec<ProduceRecord>,
         settings: &ProducerSettings,
     ) -> Result<Vec<(i32, i64)>> {
-        self.produce_batches(topic, records, settings).await
+        // Appended, then durable: the same path as produce_appended, waited for here.
+        let (acks, durable) = self.produce_appended(topic, records, settings).await?;
+        durable.await?;
+        Ok(acks)
     }
 
     async fn produce_appended(
