@@ -146,6 +146,8 @@ pub struct TableSchema {
     pub table: Table,
     /// Column mappers (mask / truncate) by column index.
     mappers: Vec<Option<super::config::ColumnMapper>>,
+    /// Whether each column (by index) is part of the key or the value.
+    converted: Vec<bool>,
 }
 
 /// One row image, already converted: one Value per table column (None when the column was not
@@ -220,7 +222,11 @@ impl TableSchema {
             .field("ts_us", schemas::of(Type::Int64, true))
             .field("ts_ns", schemas::of(Type::Int64, true))
             .build();
+        let converted = (0..table.columns.len())
+            .map(|i| key_columns.contains(&i) || value_columns.iter().any(|(c, _)| *c == i))
+            .collect();
         Ok(TableSchema {
+            converted,
             id: table.id.clone(),
             topic,
             key_schema,
@@ -240,7 +246,7 @@ impl TableSchema {
 
     /// Whether column `i` is part of the events (known type).
     pub fn converts(&self, i: usize) -> bool {
-        self.key_columns.contains(&i) || self.value_columns.iter().any(|(c, _)| *c == i)
+        self.converted.get(i).copied().unwrap_or(false)
     }
 
     /// Applies the column's mask / truncate mapper to a converted value.
@@ -261,6 +267,24 @@ impl TableSchema {
             s.values[f.index] = v;
         }
         Value::Struct(s)
+    }
+
+    /// The value struct of a row, moving the row's values (no copy of its strings).
+    pub fn into_value(&self, row: Row) -> Value {
+        let mut values = Vec::with_capacity(self.value_columns.len());
+        // `value_columns` is in column order.
+        let mut wanted = self.value_columns.iter().map(|(i, _)| *i).peekable();
+        for (i, v) in row.into_iter().enumerate() {
+            if wanted.peek() == Some(&i) {
+                values.push(v);
+                wanted.next();
+            }
+        }
+        values.resize(self.value_columns.len(), Value::Null);
+        Value::Struct(Struct {
+            schema: self.value_schema.clone(),
+            values,
+        })
     }
 
     pub fn value(&self, row: &Row) -> Value {
@@ -339,40 +363,32 @@ impl EventBuilder {
 
     pub fn source_struct(&self, pos: &SourcePosition, marker: SnapshotMarker) -> Value {
         let ts_us = pos.ts_ms.saturating_mul(1000);
-        let s = Struct::new(self.source_schema.clone())
-            .with("version", Value::String(DEBEZIUM_VERSION.into()))
-            .with(
-                "connector",
-                Value::String(self.config.flavor.connector_name().into()),
-            )
-            .with("name", Value::String(self.config.topic_prefix.clone()))
-            .with("ts_ms", Value::Int64(pos.ts_ms))
-            .with("snapshot", marker.value())
-            .with("db", Value::String(pos.db.clone()))
-            .with("sequence", Value::Null)
-            .with("ts_us", Value::Int64(ts_us))
-            .with("ts_ns", Value::Int64(ts_us.saturating_mul(1000)))
-            .with(
-                "table",
-                pos.table.clone().map(Value::String).unwrap_or(Value::Null),
-            )
-            .with("server_id", Value::Int64(pos.server_id))
-            .with(
-                "gtid",
-                pos.gtid.clone().map(Value::String).unwrap_or(Value::Null),
-            )
-            .with("file", Value::String(pos.file.clone()))
-            .with("pos", Value::Int64(pos.pos))
-            .with("row", Value::Int32(pos.row))
-            .with(
-                "thread",
-                pos.thread.map(Value::Int64).unwrap_or(Value::Null),
-            )
-            .with(
-                "query",
-                pos.query.clone().map(Value::String).unwrap_or(Value::Null),
-            );
-        Value::Struct(s)
+        let opt = |s: &Option<String>| s.clone().map(Value::String).unwrap_or(Value::Null);
+        // In the order of `source_schema` (one slot per field, no lookup by name per row).
+        let values = vec![
+            Value::String(DEBEZIUM_VERSION.into()),
+            Value::String(self.config.flavor.connector_name().into()),
+            Value::String(self.config.topic_prefix.clone()),
+            Value::Int64(pos.ts_ms),
+            marker.value(),
+            Value::String(pos.db.clone()),
+            Value::Null,
+            Value::Int64(ts_us),
+            Value::Int64(ts_us.saturating_mul(1000)),
+            opt(&pos.table),
+            Value::Int64(pos.server_id),
+            opt(&pos.gtid),
+            Value::String(pos.file.clone()),
+            Value::Int64(pos.pos),
+            Value::Int32(pos.row),
+            pos.thread.map(Value::Int64).unwrap_or(Value::Null),
+            opt(&pos.query),
+        ];
+        debug_assert_eq!(values.len(), self.source_schema.fields.len());
+        Value::Struct(Struct {
+            schema: self.source_schema.clone(),
+            values,
+        })
     }
 
     fn headers(&self) -> Vec<Header> {
@@ -412,14 +428,14 @@ impl EventBuilder {
         &self,
         ts: &TableSchema,
         op: Op,
-        before: Option<&Row>,
-        after: Option<&Row>,
+        before: Option<Row>,
+        after: Option<Row>,
         pos: &SourcePosition,
         marker: SnapshotMarker,
         tx: Option<&TxBlock>,
         offset: JsonMap<String, Json>,
     ) -> ConnectRecord {
-        let key_row = after.or(before);
+        let key_row = after.as_ref().or(before.as_ref());
         let (key_schema, key) = match (op, key_row) {
             (Op::Truncate, _) | (_, None) => (None, Value::Null),
             (_, Some(row)) => (ts.key_schema.clone(), ts.key(row)),
@@ -438,15 +454,21 @@ impl EventBuilder {
             }
             None => Value::Null,
         };
-        let envelope = Struct::new(ts.envelope_schema.clone())
-            .with("before", before.map(|r| ts.value(r)).unwrap_or(Value::Null))
-            .with("after", after.map(|r| ts.value(r)).unwrap_or(Value::Null))
-            .with("source", self.source_struct(pos, marker))
-            .with("transaction", tx_value)
-            .with("op", Value::String(op.code().into()))
-            .with("ts_ms", Value::Int64(now / 1_000_000))
-            .with("ts_us", Value::Int64(now / 1_000))
-            .with("ts_ns", Value::Int64(now));
+        // In the order of the envelope schema built in `TableSchema::build`.
+        let envelope = Struct {
+            schema: ts.envelope_schema.clone(),
+            values: vec![
+                before.map(|r| ts.into_value(r)).unwrap_or(Value::Null),
+                after.map(|r| ts.into_value(r)).unwrap_or(Value::Null),
+                self.source_struct(pos, marker),
+                tx_value,
+                Value::String(op.code().into()),
+                Value::Int64(now / 1_000_000),
+                Value::Int64(now / 1_000),
+                Value::Int64(now),
+            ],
+        };
+        debug_assert_eq!(envelope.values.len(), ts.envelope_schema.fields.len());
         let mut r = ConnectRecord::new(
             ts.topic.clone(),
             key_schema,
@@ -633,5 +655,131 @@ pub fn key_header(name: &str, schema: Option<SchemaRef>, key: Value) -> Header {
         key: name.to_string(),
         schema,
         value: key,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ConfigMap;
+    use crate::connectors::mysql::model::Tables;
+
+    fn builder(extra: &[(&str, &str)]) -> EventBuilder {
+        let mut m = ConfigMap::new();
+        for (k, v) in [
+            ("database.hostname", "h"),
+            ("database.user", "u"),
+            ("database.server.id", "1"),
+            ("topic.prefix", "dbserver1"),
+            ("schema.history.internal.kafka.topic", "hist"),
+        ]
+        .iter()
+        .chain(extra)
+        {
+            m.insert(k.to_string(), v.to_string());
+        }
+        EventBuilder::new(Arc::new(MySqlConfig::parse(Flavor::MySql, &m).unwrap()))
+    }
+
+    fn table(ddl: &str) -> Table {
+        let mut t = Tables::default();
+        t.apply_ddl(ddl, Some("inventory")).unwrap();
+        t.get(&TableId::new("inventory", "t")).unwrap().clone()
+    }
+
+    fn field<'a>(v: &'a Value, name: &str) -> &'a Value {
+        match v {
+            Value::Struct(s) => s.get(name).unwrap_or_else(|| panic!("no field {name}")),
+            other => panic!("not a struct: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn source_values_sit_under_their_field_names() {
+        let b = builder(&[]);
+        let pos = SourcePosition {
+            ts_ms: 1_700_000_000_000,
+            db: "inventory".into(),
+            table: Some("t".into()),
+            server_id: 223344,
+            gtid: Some("0-1-7".into()),
+            file: "mysql-bin.000003".into(),
+            pos: 154,
+            row: 2,
+            thread: Some(9),
+            query: None,
+        };
+        let v = b.source_struct(&pos, SnapshotMarker::Streaming);
+        let Value::Struct(s) = &v else { panic!() };
+        s.validate().unwrap();
+        let expect = [
+            ("version", Value::String(DEBEZIUM_VERSION.into())),
+            ("connector", Value::String("mysql".into())),
+            ("name", Value::String("dbserver1".into())),
+            ("ts_ms", Value::Int64(1_700_000_000_000)),
+            ("snapshot", Value::Null),
+            ("db", Value::String("inventory".into())),
+            ("sequence", Value::Null),
+            ("ts_us", Value::Int64(1_700_000_000_000_000)),
+            ("ts_ns", Value::Int64(1_700_000_000_000_000_000)),
+            ("table", Value::String("t".into())),
+            ("server_id", Value::Int64(223344)),
+            ("gtid", Value::String("0-1-7".into())),
+            ("file", Value::String("mysql-bin.000003".into())),
+            ("pos", Value::Int64(154)),
+            ("row", Value::Int32(2)),
+            ("thread", Value::Int64(9)),
+            ("query", Value::Null),
+        ];
+        assert_eq!(s.values.len(), expect.len());
+        for (name, want) in expect {
+            assert_eq!(field(&v, name), &want, "source.{name}");
+        }
+    }
+
+    #[test]
+    fn change_events_move_row_values_into_before_and_after() {
+        let b = builder(&[("column.exclude.list", "inventory.t.secret")]);
+        let ts = b
+            .table_schema(&table(
+                "CREATE TABLE t (name VARCHAR(20), id INT NOT NULL PRIMARY KEY, secret VARCHAR(9), n INT)",
+            ))
+            .unwrap();
+        let row = |name: &str, id: i32, n: Option<i32>| -> Row {
+            vec![
+                Value::String(name.into()),
+                Value::Int32(id),
+                Value::String("hidden".into()),
+                n.map(Value::Int32).unwrap_or(Value::Null),
+            ]
+        };
+        let rec = b.change_record(
+            &ts,
+            Op::Update,
+            Some(row("a", 1, None)),
+            Some(row("b", 1, Some(5))),
+            &SourcePosition::default(),
+            SnapshotMarker::Streaming,
+            None,
+            JsonMap::new(),
+        );
+        let v = &rec.value;
+        let Value::Struct(env) = v else { panic!() };
+        env.validate().unwrap();
+        assert_eq!(field(v, "op"), &Value::String("u".into()));
+        assert_eq!(field(v, "transaction"), &Value::Null);
+        assert!(matches!(field(v, "source"), Value::Struct(_)));
+        assert!(matches!(field(v, "ts_ns"), Value::Int64(n) if *n > 0));
+        let before = field(v, "before");
+        let after = field(v, "after");
+        assert_eq!(field(before, "name"), &Value::String("a".into()));
+        assert_eq!(field(before, "n"), &Value::Null);
+        assert_eq!(field(after, "name"), &Value::String("b".into()));
+        assert_eq!(field(after, "id"), &Value::Int32(1));
+        assert_eq!(field(after, "n"), &Value::Int32(5));
+        let Value::Struct(a) = after else { panic!() };
+        assert_eq!(a.values.len(), 3, "the excluded column stays out: {a:?}");
+        assert!(a.get("secret").is_none());
+        assert_eq!(field(&rec.key, "id"), &Value::Int32(1));
     }
 }

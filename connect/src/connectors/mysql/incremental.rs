@@ -235,7 +235,7 @@ impl Incremental {
                 &schema,
                 Op::Read,
                 None,
-                Some(&row),
+                Some(row),
                 &p,
                 SnapshotMarker::Incremental,
                 None,

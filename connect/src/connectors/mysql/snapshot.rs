@@ -392,7 +392,7 @@ async fn emit_held(
         &h.schema,
         Op::Read,
         None,
-        Some(&h.row),
+        Some(h.row),
         &pos,
         marker,
         None,

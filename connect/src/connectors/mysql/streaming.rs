@@ -749,15 +749,10 @@ async fn handle_rows(
     // rendered here, not per row), then only the row and event numbers move.
     let base_pos = row_position(state, id, ts_ms, server_id, start_pos, 0);
     let base_off = txn_offset(state, event_index, 0, server_id);
-    let at = |event: u64, row: u64| BinlogOffset {
-        event,
-        row,
-        ..base_off.clone()
-    };
-    let pos_at = |row: u64| SourcePosition {
-        row: row as i32,
-        ..base_pos.clone()
-    };
+    // Per row only the row (and event) numbers change: one position and one offset are
+    // updated in place rather than cloned (with their strings) for every row.
+    let mut pos = base_pos;
+    let mut offset = base_off;
     let skipped_op = reader.config.skips(op.code().chars().next().unwrap_or('c'));
     for (i, (before, after)) in decoded.into_iter().enumerate() {
         let i = i as u64;
@@ -788,8 +783,9 @@ async fn handle_rows(
         };
         // Signals and incremental-snapshot windows (only with a signal table).
         if reader.config.filters.signal_table.is_some() {
-            let signal_pos = pos_at(i);
-            let here = at(event_index, i);
+            pos.row = i as i32;
+            offset.event = event_index;
+            offset.row = i;
             state
                 .incremental
                 .on_row(
@@ -798,8 +794,8 @@ async fn handle_rows(
                     op,
                     before.as_ref(),
                     after.as_ref(),
-                    &signal_pos,
-                    &here,
+                    &pos,
+                    &offset,
                 )
                 .await?;
         }
@@ -808,7 +804,8 @@ async fn handle_rows(
         } else {
             (event_index, i + 1)
         };
-        let offset = at(event, row);
+        offset.event = event;
+        offset.row = row;
         state.restart.clone_from(&offset);
         if skipped_op {
             continue;
@@ -819,7 +816,7 @@ async fn handle_rows(
         {
             continue;
         }
-        let pos = pos_at(i);
+        pos.row = i as i32;
         let tx_block = |state: &mut State| -> Option<TxBlock> {
             if !reader.config.provide_transaction_metadata {
                 return None;
@@ -842,9 +839,10 @@ async fn handle_rows(
                 _ => false,
             };
         if key_changed {
-            let (Some(b), Some(a)) = (&before, &after) else {
+            let (Some(b), Some(a)) = (before, after) else {
                 continue;
             };
+            let (old_key, new_key) = (schema.key(&b), schema.key(&a));
             let tx = tx_block(state);
             let mut del = reader.builder.change_record(
                 &schema,
@@ -859,7 +857,7 @@ async fn handle_rows(
             del.headers.push(key_header(
                 "__debezium.newkey",
                 schema.key_schema.clone(),
-                schema.key(a),
+                new_key,
             ));
             let tomb = reader.builder.tombstone(&del);
             reader.emit(del).await?;
@@ -880,7 +878,7 @@ async fn handle_rows(
             create.headers.push(key_header(
                 "__debezium.oldkey",
                 schema.key_schema.clone(),
-                schema.key(b),
+                old_key,
             ));
             reader.emit(create).await?;
             continue;
@@ -889,8 +887,8 @@ async fn handle_rows(
         let rec = reader.builder.change_record(
             &schema,
             op,
-            before.as_ref(),
-            after.as_ref(),
+            before,
+            after,
             &pos,
             SnapshotMarker::Streaming,
             tx.as_ref(),
