@@ -122,3 +122,126 @@ impl Broker {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use bytes::{Bytes, BytesMut};
+    use indexmap::IndexMap;
+    use kafka_protocol::records::{
+        Compression, Record, RecordBatchDecoder, RecordBatchEncoder, RecordEncodeOptions,
+        TimestampType,
+    };
+
+    use super::*;
+    use crate::BrokerConfig;
+
+    fn batch(value: Bytes) -> BytesMut {
+        let r = Record {
+            transactional: false,
+            control: false,
+            delete_horizon: false,
+            partition_leader_epoch: -1,
+            producer_id: -1,
+            producer_epoch: -1,
+            timestamp_type: TimestampType::Creation,
+            offset: 0,
+            sequence: -1,
+            timestamp: 1,
+            key: None,
+            value: Some(value),
+            headers: IndexMap::new(),
+        };
+        let mut buf = BytesMut::new();
+        let opts = RecordEncodeOptions {
+            version: 2,
+            compression: Compression::None,
+        };
+        RecordBatchEncoder::encode(&mut buf, [r].iter(), &opts).unwrap();
+        buf
+    }
+
+    /// Pages of `path`'s first `len` bytes in the page cache (None where that cannot be told:
+    /// tmpfs keeps every page).
+    fn resident_pages(path: &std::path::Path, len: usize) -> Option<usize> {
+        use std::os::fd::AsRawFd;
+        let f = std::fs::File::open(path).unwrap();
+        let mut fs: libc::statfs = unsafe { std::mem::zeroed() };
+        let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: valid C string and out-pointer.
+        if unsafe { libc::statfs(c.as_ptr(), &mut fs) } != 0 || fs.f_type as i64 == 0x0102_1994 {
+            return None;
+        }
+        // SAFETY: a read-only shared mapping of an open file, unmapped below.
+        let addr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                libc::MAP_SHARED,
+                f.as_raw_fd(),
+                0,
+            )
+        };
+        assert_ne!(addr, libc::MAP_FAILED);
+        let pages = len.div_ceil(4096);
+        let mut vec = vec![0u8; pages];
+        // SAFETY: `vec` has one byte per page of the mapping.
+        let rc = unsafe { libc::mincore(addr, len, vec.as_mut_ptr()) };
+        unsafe { libc::munmap(addr, len) };
+        assert_eq!(rc, 0);
+        Some(vec.iter().filter(|b| *b & 1 == 1).count())
+    }
+
+    async fn write_and_check(keep: u64) -> Option<usize> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut m = BTreeMap::new();
+        m.insert("log.dirs".to_string(), dir.path().display().to_string());
+        m.insert("sluice.log.drop.behind.bytes".to_string(), keep.to_string());
+        let b = Broker::open(BrokerConfig::from_map(m).unwrap().0).unwrap();
+        b.create_topic("d", 1, -1, BTreeMap::new(), false)
+            .await
+            .unwrap();
+        let value = |i: usize| Bytes::from(vec![b'a' + (i % 26) as u8; 16 << 10]);
+        for i in 0..40 {
+            b.append_batches("d", 0, batch(value(i))).await.unwrap();
+        }
+        let log = std::fs::read_dir(dir.path().join("d-0"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "log"))
+            .unwrap();
+        let size = std::fs::metadata(&log).unwrap().len();
+        assert!(size > 600 << 10, "{size}");
+        // The part more than 64 KiB + a page behind the end.
+        let resident = resident_pages(&log, (size - (68 << 10)) as usize);
+        // Every record reads back, whatever left the page cache.
+        let mut offset = 0;
+        while offset < 40 {
+            let (mut bytes, hw) = b
+                .read_batches("d", 0, offset, 1 << 20, Duration::ZERO)
+                .await
+                .unwrap();
+            assert_eq!(hw, 40);
+            let set = RecordBatchDecoder::decode(&mut bytes).unwrap();
+            for r in set.records {
+                assert_eq!(r.offset, offset);
+                assert_eq!(r.value, Some(value(offset as usize)));
+                offset += 1;
+            }
+        }
+        resident
+    }
+
+    #[tokio::test]
+    async fn synced_data_behind_the_window_leaves_the_page_cache() {
+        let Some(kept) = write_and_check(0).await else {
+            eprintln!("the log directory's file system keeps every page: nothing to check");
+            return;
+        };
+        assert!(kept > 100, "without drop-behind the pages stay: {kept}");
+        let dropped = write_and_check(64 << 10).await.unwrap();
+        assert!(dropped < kept / 2, "{dropped} of {kept} pages still cached");
+    }
+}

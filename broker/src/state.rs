@@ -10,6 +10,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use parking_lot::{Mutex, RwLock};
 use sluice_storage::config::{topic_config_def, validate_value, TOPIC_CONFIGS};
+use sluice_storage::page_cache;
 use sluice_storage::{LogConfig, MetaStore, PartitionLog, StorageError, TopicRecord};
 use tokio::sync::watch;
 
@@ -48,8 +49,12 @@ pub struct Partition {
     pub topic_id: uuid::Uuid,
     pub index: i32,
     pub log: Mutex<PartitionLog>,
-    /// Serializes fdatasync calls; callers arriving during a sync share the next one.
-    sync_lock: tokio::sync::Mutex<()>,
+    /// Serializes fdatasync calls; callers arriving during a sync share the next one. Holds
+    /// how far the active segment has been dropped from the page cache.
+    sync_lock: tokio::sync::Mutex<Dropped>,
+    /// `sluice.log.drop.behind.bytes`: synced data further behind the log end than this leaves
+    /// the page cache (0: never).
+    drop_behind: u64,
     /// Everything below this offset is known to be on disk.
     synced_offset: AtomicI64,
     /// Records appended since the last sync (for flush.messages).
@@ -57,15 +62,46 @@ pub struct Partition {
     last_sync_ms: AtomicI64,
 }
 
+/// How much of the active segment (by base offset) has left the page cache.
+#[derive(Debug, Default)]
+struct Dropped {
+    base: Option<i64>,
+    upto: u64,
+}
+
+impl Dropped {
+    /// Where dropping resumes in the segment with this base offset.
+    fn from(&self, base: i64) -> u64 {
+        if self.base == Some(base) {
+            self.upto
+        } else {
+            0
+        }
+    }
+}
+
+fn drop_quietly(file: &std::fs::File, start: u64, len: u64) {
+    if let Err(e) = page_cache::drop_range(file, start, len) {
+        tracing::debug!(error = %e, "dropping synced log data from the page cache failed");
+    }
+}
+
 impl Partition {
-    fn new(topic: &str, topic_id: uuid::Uuid, index: i32, log: PartitionLog) -> Partition {
+    fn new(
+        topic: &str,
+        topic_id: uuid::Uuid,
+        index: i32,
+        log: PartitionLog,
+        drop_behind: u64,
+    ) -> Partition {
         let end = log.next_offset();
         Partition {
             topic: topic.to_string(),
             topic_id,
             index,
             log: Mutex::new(log),
-            sync_lock: tokio::sync::Mutex::new(()),
+            sync_lock: tokio::sync::Mutex::new(Dropped::default()),
+            drop_behind,
             synced_offset: AtomicI64::new(end),
             unsynced_records: AtomicI64::new(0),
             last_sync_ms: AtomicI64::new(now_ms()),
@@ -78,7 +114,7 @@ impl Partition {
         if self.synced_offset.load(Ordering::Acquire) >= offset {
             return Ok(());
         }
-        let _guard = self.sync_lock.lock().await;
+        let mut dropped = self.sync_lock.lock().await;
         if self.synced_offset.load(Ordering::Acquire) >= offset {
             return Ok(());
         }
@@ -87,20 +123,46 @@ impl Partition {
             let mut log = self.log.lock();
             (log.take_rolled_files(), log.active_file())
         };
-        let Some((file, upto)) = active else {
+        let Some(active) = active else {
             return Ok(());
         };
+        let upto = active.next_offset;
         let path = std::path::PathBuf::from(format!("{}-{}", self.topic, self.index));
         let pending = rolled.clone();
-        let res = tokio::task::spawn_blocking(move || {
+        let keep = self.drop_behind;
+        let base = active.base_offset;
+        let from = dropped.from(base);
+        let res = tokio::task::spawn_blocking(move || -> std::io::Result<Option<u64>> {
             for f in &rolled {
                 f.sync_data()?;
             }
-            file.sync_data()
+            active.file.sync_data()?;
+            if keep == 0 {
+                return Ok(None);
+            }
+            // Synced, so clean: what lies behind the window leaves the page cache.
+            for f in &rolled {
+                let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+                drop_quietly(f, 0, len);
+            }
+            Ok(
+                page_cache::behind_window(from, active.size, keep).map(|(start, end)| {
+                    drop_quietly(&active.file, start, end - start);
+                    end
+                }),
+            )
         })
         .await;
         let failed = match res {
-            Ok(Ok(())) => None,
+            Ok(Ok(done)) => {
+                if let Some(upto) = done {
+                    *dropped = Dropped {
+                        base: Some(base),
+                        upto,
+                    };
+                }
+                None
+            }
             Ok(Err(source)) => Some(source),
             Err(join) => Some(std::io::Error::other(join.to_string())),
         };
@@ -335,7 +397,13 @@ impl Broker {
             snap,
             now_ms(),
         )?;
-        Ok(Partition::new(&rec.name, rec.id, p, log))
+        Ok(Partition::new(
+            &rec.name,
+            rec.id,
+            p,
+            log,
+            self.config.log_drop_behind_bytes,
+        ))
     }
 
     pub fn topic(&self, name: &str) -> Option<Arc<Topic>> {

@@ -7,6 +7,7 @@ pub mod config;
 pub mod error;
 pub mod log;
 pub mod metadata;
+pub mod page_cache;
 pub mod producer_state;
 pub mod records;
 pub mod segment;

@@ -29,6 +29,16 @@ pub struct AppendOutcome {
     pub records: i64,
 }
 
+/// The active segment as a sync sees it: everything below `next_offset`, `size` bytes of the
+/// file, is written.
+#[derive(Debug, Clone)]
+pub struct ActiveFile {
+    pub file: std::sync::Arc<std::fs::File>,
+    pub next_offset: i64,
+    pub base_offset: i64,
+    pub size: u64,
+}
+
 pub struct PartitionLog {
     dir: PathBuf,
     segments: BTreeMap<i64, Segment>,
@@ -173,8 +183,14 @@ impl PartitionLog {
         !self.rolled_files.is_empty()
     }
 
-    pub fn active_file(&self) -> Option<(std::sync::Arc<std::fs::File>, i64)> {
-        self.active().map(|s| (s.file().clone(), s.next_offset))
+    /// The active segment's file, for a sync outside the log's lock.
+    pub fn active_file(&self) -> Option<ActiveFile> {
+        self.active().map(|s| ActiveFile {
+            file: s.file().clone(),
+            next_offset: s.next_offset,
+            base_offset: s.base_offset,
+            size: s.size(),
+        })
     }
 
     pub fn next_offset(&self) -> i64 {

@@ -74,6 +74,7 @@ pub static BROKER_CONFIGS: &[BrokerDef] = &[
     b!("log.cleaner.dedupe.buffer.size", "16777216", Long, "Memory for the cleaner's key map (bounds keys cleaned per pass). Unless set: the smaller of 16777216 and an eighth of sluice.memory.budget.mb."),
     b!("sluice.memory.budget.mb", "128", Int, "Memory the appliance's caches and buffers may use together, in MB (flag --memory-budget-mb, env SLUICE_MEMORY_BUDGET_MB): sled cache 1/16, request pool 1/4, fetch responses 1/8, log cleaner 1/8, Connect task buffers 1/2. Full buffers apply back-pressure instead of growing."),
     b!("sluice.metadata.cache.bytes", "16777216", Long, "Cache size of the sled metadata store. Unless set: a sixteenth of sluice.memory.budget.mb."),
+    b!("sluice.log.drop.behind.bytes", "67108864", Long, "Synced log data lying further than this behind the end of its partition is dropped from the page cache (posix_fadvise DONTNEED), so a write-heavy log reuses a little memory instead of filling the page cache and crowding out the database beside it. Consumers further behind read from disk. 0 leaves the page cache to the kernel, as Kafka does."),
     b!("sluice.metrics.listener", "", String, null, "http://host:port serving Prometheus /metrics and /ready for the broker alone (e.g. http://0.0.0.0:9404); empty: off. With Connect, the REST port serves both."),
 ];
 

@@ -85,6 +85,9 @@ pub struct BrokerConfig {
     /// `fetch.max.bytes`: record bytes per Fetch response at most (first batch excepted).
     pub fetch_max_bytes: usize,
     pub delete_topic_enable: bool,
+    /// `sluice.log.drop.behind.bytes`: synced log data further than this behind the end of its
+    /// partition leaves the page cache (0: the kernel decides, as with Kafka).
+    pub log_drop_behind_bytes: u64,
     pub cleaner_enable: bool,
     pub cleaner_backoff_ms: u64,
     pub cleaner_dedupe_buffer_bytes: u64,
@@ -269,6 +272,15 @@ impl BrokerConfig {
             fetch_max_bytes: derived("fetch.max.bytes", (budget / 8).min(57_671_680))?.max(1024)
                 as usize,
             delete_topic_enable: get("delete.topic.enable").eq_ignore_ascii_case("true"),
+            log_drop_behind_bytes: match num("sluice.log.drop.behind.bytes")? {
+                n if n < 0 => {
+                    return Err(ConfigError::Invalid {
+                        key: "sluice.log.drop.behind.bytes".into(),
+                        message: format!("{n} is negative (0 leaves the page cache to the kernel)"),
+                    })
+                }
+                n => n as u64,
+            },
             cleaner_enable: get("log.cleaner.enable").eq_ignore_ascii_case("true"),
             cleaner_backoff_ms: num("log.cleaner.backoff.ms")?.max(10) as u64,
             cleaner_dedupe_buffer_bytes: derived(
