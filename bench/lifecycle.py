@@ -67,7 +67,10 @@ class Sluice:
         self.tmp = pathlib.Path(tempfile.mkdtemp(prefix=f"sluice-lifecycle-{name}-"))
         self.data = self.tmp / "data"
         self.port = bb.free_port()
-        self.rest_port = bb.free_port() if connect else None
+        self.rest_port = None
+        while connect and self.rest_port in (None, self.port):
+            # Two free ports asked one after the other can be the same one.
+            self.rest_port = bb.free_port()
         self.logpath = rdir / f"sluice-{name}.log"
         self.connect = connect
         self.overrides = [f"listeners=PLAINTEXT://127.0.0.1:{self.port}",

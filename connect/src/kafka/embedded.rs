@@ -69,7 +69,11 @@ impl EmbeddedKafka {
             // Batches of at most batch.size bytes (a larger record alone), as the Java
             // producer fills them, so no batch outgrows the topic's max.message.bytes; all of
             // them appended at once (one durable write for the call).
-            let mut buf = BytesMut::new();
+            // Sized once for the batches of the call (a record's share is an upper bound; a
+            // shortfall only grows the buffer).
+            let shares: usize = idxs.iter().map(|i| batch_share(&records[*i])).sum();
+            let batches = (2 * shares / settings.batch_size.max(1) + 1).min(idxs.len());
+            let mut buf = BytesMut::with_capacity(shares + 61 * batches);
             let mut start = 0;
             while start < idxs.len() {
                 let mut end = start + 1;

@@ -126,6 +126,7 @@ pub struct EventBuilder {
     block_schema: SchemaRef,
     change_key_schema: SchemaRef,
     change_value_schema: SchemaRef,
+    headers: Vec<Header>,
 }
 
 /// Per-table schemas and the column mapping used to turn rows into structs.
@@ -349,6 +350,7 @@ impl EventBuilder {
             )
             .build();
         EventBuilder {
+            headers: Self::context_headers(&config),
             config,
             source_schema,
             block_schema: transaction_block_schema(),
@@ -392,7 +394,12 @@ impl EventBuilder {
     }
 
     fn headers(&self) -> Vec<Header> {
-        if !self.config.extended_headers {
+        self.headers.clone()
+    }
+
+    /// Debezium's context headers (extended.headers.enabled), the same on every record.
+    fn context_headers(config: &MySqlConfig) -> Vec<Header> {
+        if !config.extended_headers {
             return Vec::new();
         }
         let h = |k: &str, v: &str| Header {
@@ -403,12 +410,12 @@ impl EventBuilder {
         vec![
             h(
                 "__debezium.context.connectorLogicalName",
-                &self.config.topic_prefix,
+                &config.topic_prefix,
             ),
             h("__debezium.context.taskId", "0"),
             h(
                 "__debezium.context.connectorName",
-                self.config.flavor.connector_name(),
+                config.flavor.connector_name(),
             ),
         ]
     }

@@ -49,7 +49,7 @@ pub fn partition(prefix: &str) -> JsonMap<String, Json> {
 
 impl BinlogOffset {
     pub fn to_json(&self) -> JsonMap<String, Json> {
-        let mut m = JsonMap::new();
+        let mut m = JsonMap::with_capacity(8);
         if self.ts_sec != 0 {
             m.insert("ts_sec".into(), Json::from(self.ts_sec));
         }
