@@ -54,7 +54,7 @@ pub struct Partition {
     sync_lock: tokio::sync::Mutex<Dropped>,
     /// `sluice.log.drop.behind.bytes`: synced data further behind the log end than this leaves
     /// the page cache (0: never).
-    drop_behind: u64,
+    pub(crate) drop_behind: u64,
     /// Everything below this offset is known to be on disk.
     synced_offset: AtomicI64,
     /// Records appended since the last sync (for flush.messages).

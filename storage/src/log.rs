@@ -369,7 +369,13 @@ impl PartitionLog {
                 continue;
             }
             if let Some((pos, h)) = seg.find_position(offset)? {
-                return Ok(Some(seg.slice(pos, h.size, max_bytes)));
+                let mut slice = seg.slice(pos, h.size, max_bytes);
+                slice.behind += self
+                    .segments
+                    .range(seg.base_offset + 1..)
+                    .map(|(_, s)| s.size())
+                    .sum::<u64>();
+                return Ok(Some(slice));
             }
         }
         Ok(None)
@@ -386,6 +392,7 @@ impl PartitionLog {
                     file: seg.file().clone(),
                     position: pos,
                     len: h.size as u64,
+                    behind: 0,
                 };
                 let bytes = slice.read().ctx(&seg.log_path())?;
                 let exact = first_record_at_or_after(&bytes, ts);
@@ -420,6 +427,7 @@ impl PartitionLog {
             file: seg.file().clone(),
             position: pos,
             len: h.size as u64,
+            behind: 0,
         };
         let bytes = slice.read().ctx(&seg.log_path())?;
         Ok(Some(
@@ -785,6 +793,7 @@ mod compaction_tests {
                     file: seg.file().clone(),
                     position: pos,
                     len: h.size as u64,
+                    behind: 0,
                 }
                 .read()
                 .unwrap();

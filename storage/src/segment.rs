@@ -42,9 +42,20 @@ pub struct FileSlice {
     pub file: Arc<File>,
     pub position: u64,
     pub len: u64,
+    /// Bytes of the log after this slice when it was taken (0 where not known).
+    pub behind: u64,
 }
 
 impl FileSlice {
+    /// After a read: a slice lying at least `window` bytes behind the end of its log leaves
+    /// the page cache again (drop-behind for readers far behind; `window` 0: never). Errors
+    /// are ignored: the data was read.
+    pub fn drop_if_behind(&self, window: u64) {
+        if window > 0 && self.behind >= window {
+            let _ = crate::page_cache::drop_range(&self.file, self.position, self.len);
+        }
+    }
+
     pub fn read(&self) -> std::io::Result<Vec<u8>> {
         let mut buf = vec![0u8; self.len as usize];
         self.file.read_exact_at(&mut buf, self.position)?;
@@ -414,6 +425,7 @@ impl Segment {
             file: self.file.clone(),
             position: pos,
             len,
+            behind: self.size.saturating_sub(pos + len),
         }
     }
 

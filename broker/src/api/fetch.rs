@@ -89,6 +89,7 @@ fn read_once(b: &Broker, req: &FetchRequest, version: i16) -> (FetchResponse, us
             match slice {
                 Ok(Some(s)) => match s.read() {
                     Ok(mut bytes) => {
+                        s.drop_if_behind(p.drop_behind);
                         sluice_storage::segment::trim_to_batches(&mut bytes);
                         total += bytes.len();
                         let bytes = Bytes::from(bytes);
