@@ -129,38 +129,13 @@ mod tests {
     use std::collections::BTreeMap;
 
     use bytes::{Bytes, BytesMut};
-    use indexmap::IndexMap;
-    use kafka_protocol::records::{
-        Compression, Record, RecordBatchDecoder, RecordBatchEncoder, RecordEncodeOptions,
-        TimestampType,
-    };
+    use kafka_protocol::records::RecordBatchDecoder;
 
     use super::*;
     use crate::BrokerConfig;
 
     fn batch(value: Bytes) -> BytesMut {
-        let r = Record {
-            transactional: false,
-            control: false,
-            delete_horizon: false,
-            partition_leader_epoch: -1,
-            producer_id: -1,
-            producer_epoch: -1,
-            timestamp_type: TimestampType::Creation,
-            offset: 0,
-            sequence: -1,
-            timestamp: 1,
-            key: None,
-            value: Some(value),
-            headers: IndexMap::new(),
-        };
-        let mut buf = BytesMut::new();
-        let opts = RecordEncodeOptions {
-            version: 2,
-            compression: Compression::None,
-        };
-        RecordBatchEncoder::encode(&mut buf, [r].iter(), &opts).unwrap();
-        buf
+        crate::test_support::batch_of([value])
     }
 
     /// Pages of `path`'s first `len` bytes in the page cache (None where that cannot be told:

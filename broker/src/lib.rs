@@ -8,6 +8,8 @@ pub mod inproc;
 pub mod metrics;
 pub mod server;
 pub mod state;
+#[cfg(test)]
+mod test_support;
 
 pub use config::BrokerConfig;
 pub use state::Broker;

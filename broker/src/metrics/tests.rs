@@ -4,13 +4,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use indexmap::IndexMap;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::{FetchRequest, ProduceRequest, TopicName};
-use kafka_protocol::records::{
-    Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
-};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::*;
@@ -27,32 +23,8 @@ fn config(dir: &std::path::Path, extra: &[(&str, &str)]) -> BrokerConfig {
 }
 
 fn batch(values: &[&str]) -> Bytes {
-    let recs: Vec<Record> = values
-        .iter()
-        .enumerate()
-        .map(|(i, v)| Record {
-            transactional: false,
-            control: false,
-            delete_horizon: false,
-            partition_leader_epoch: -1,
-            producer_id: -1,
-            producer_epoch: -1,
-            timestamp_type: TimestampType::Creation,
-            offset: i as i64,
-            sequence: -1,
-            timestamp: 1,
-            key: None,
-            value: Some(Bytes::copy_from_slice(v.as_bytes())),
-            headers: IndexMap::new(),
-        })
-        .collect();
-    let mut buf = BytesMut::new();
-    let opts = RecordEncodeOptions {
-        version: 2,
-        compression: Compression::None,
-    };
-    RecordBatchEncoder::encode(&mut buf, recs.iter(), &opts).unwrap();
-    buf.freeze()
+    crate::test_support::batch_of(values.iter().map(|v| Bytes::copy_from_slice(v.as_bytes())))
+        .freeze()
 }
 
 async fn produce(b: &Arc<Broker>, topic: &str, records: Bytes) {
