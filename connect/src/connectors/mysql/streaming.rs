@@ -832,17 +832,19 @@ async fn handle_rows(
             })
         };
         let json = offset.to_json();
-        let key_changed = op == Op::Update
-            && schema.key_schema.is_some()
-            && match (&before, &after) {
-                (Some(b), Some(a)) => schema.key(b) != schema.key(a),
-                _ => false,
-            };
-        if key_changed {
+        // An update that changes the key: (old key, new key).
+        let new_key = match (&before, &after) {
+            (Some(b), Some(a)) if op == Op::Update && schema.key_schema.is_some() => {
+                let (old, new) = (schema.key(b), schema.key(a));
+                (old != new).then_some((old, new))
+            }
+            _ => None,
+        };
+        if let Some((old_key, new_key)) = new_key {
+            // Both images are there (the key was taken from them).
             let (Some(b), Some(a)) = (before, after) else {
                 continue;
             };
-            let (old_key, new_key) = (schema.key(&b), schema.key(&a));
             let tx = tx_block(state);
             let mut del = reader.builder.change_record(
                 &schema,
@@ -1016,6 +1018,26 @@ mod tests {
             self.push(30, b)
         }
 
+        /// UPDATE_ROWS v2 with (before, after) pairs of (id, name) rows.
+        fn update_rows(&mut self, rows: &[((i32, &str), (i32, &str))]) -> u32 {
+            let mut b = Vec::new();
+            b.extend(&42u64.to_le_bytes()[..6]);
+            b.extend(1u16.to_le_bytes());
+            b.extend(2u16.to_le_bytes());
+            b.push(2);
+            b.push(0b11); // columns in the before image
+            b.push(0b11); // columns in the after image
+            for (before, after) in rows {
+                for (id, name) in [before, after] {
+                    b.push(0);
+                    b.extend(id.to_le_bytes());
+                    b.push(name.len() as u8);
+                    b.extend(name.as_bytes());
+                }
+            }
+            self.push(31, b)
+        }
+
         fn xid(&mut self) -> u32 {
             let mut body = Vec::new();
             XidEvent { xid: 9 }.serialize(&mut body);
@@ -1166,6 +1188,56 @@ mod tests {
             Some(format!("{UUID}:1-5").as_str())
         );
         assert_eq!(state.restart.event, 0);
+    }
+
+    #[tokio::test]
+    async fn a_key_change_is_a_delete_a_tombstone_and_a_create_with_key_headers() {
+        let mut log = Binlog::new();
+        log.gtid(5);
+        log.query("BEGIN");
+        log.table_map();
+        log.update_rows(&[((1, "a"), (1, "b")), ((2, "c"), (7, "c"))]);
+        log.xid();
+        let start = BinlogOffset {
+            file: "mysql-bin.000003".into(),
+            pos: 4,
+            ..Default::default()
+        };
+        let (recs, _) = replay(&log, start).await;
+        let op = |r: &SourceRecord| match &r.value {
+            Value::Struct(env) => env.get("op").cloned(),
+            _ => None,
+        };
+        let id = |v: &Value| match v {
+            Value::Struct(k) => k.get("id").cloned(),
+            _ => None,
+        };
+        let ops: Vec<Option<Value>> = recs.iter().map(op).collect();
+        let s = |c: &str| Some(Value::String(c.into()));
+        assert_eq!(ops, vec![s("u"), s("d"), None, s("c")], "{recs:?}");
+        // The plain update keeps its key and carries no key header.
+        assert_eq!(id(&recs[0].key), Some(Value::Int32(1)));
+        assert!(recs[0].headers.iter().all(|h| !h.key.ends_with("key")));
+        // Delete of the old key, naming the new one; the tombstone; create naming the old.
+        let header = |r: &SourceRecord, name: &str| {
+            r.headers
+                .iter()
+                .find(|h| h.key == name)
+                .map(|h| id(&h.value))
+                .unwrap_or_else(|| panic!("no {name} header: {:?}", r.headers))
+        };
+        assert_eq!(id(&recs[1].key), Some(Value::Int32(2)));
+        assert_eq!(header(&recs[1], "__debezium.newkey"), Some(Value::Int32(7)));
+        assert_eq!(id(&recs[2].key), Some(Value::Int32(2)));
+        assert_eq!(recs[2].value, Value::Null);
+        assert_eq!(id(&recs[3].key), Some(Value::Int32(7)));
+        assert_eq!(header(&recs[3], "__debezium.oldkey"), Some(Value::Int32(2)));
+        let Value::Struct(env) = &recs[3].value else {
+            panic!()
+        };
+        assert_eq!(env.get("before"), Some(&Value::Null));
+        // Both halves carry the update's offset (the row after it).
+        assert_eq!(recs[1].source_offset, recs[3].source_offset);
     }
 
     #[tokio::test]
