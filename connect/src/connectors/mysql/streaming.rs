@@ -928,6 +928,9 @@ mod tests {
     ];
     const UUID: &str = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
 
+    /// A row of the test table `t`: (id, name).
+    type IdName<'a> = (i32, &'a str);
+
     /// A MySQL 8 binlog written event by event: header + body, positions tracked.
     struct Binlog {
         pos: u32,
@@ -1019,7 +1022,7 @@ mod tests {
         }
 
         /// UPDATE_ROWS v2 with (before, after) pairs of (id, name) rows.
-        fn update_rows(&mut self, rows: &[((i32, &str), (i32, &str))]) -> u32 {
+        fn update_rows(&mut self, rows: &[(IdName, IdName)]) -> u32 {
             let mut b = Vec::new();
             b.extend(&42u64.to_le_bytes()[..6]);
             b.extend(1u16.to_le_bytes());
