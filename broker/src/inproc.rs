@@ -34,7 +34,8 @@ impl Durability {
 }
 
 impl Broker {
-    /// Appends one or more record batches to a partition and waits until they are durable.
+    /// Appends one or more record batches to a partition and waits until they are as durable
+    /// as an acks=all produce would be (see `syncs_on_ack`).
     pub async fn append_batches(
         &self,
         topic: &str,
@@ -49,9 +50,9 @@ impl Broker {
     }
 
     /// Appends one or more record batches to a partition; returns once they are in the log
-    /// (readable) with what waits for their durability (None when the partition is synced on
-    /// an interval: flush.ms / flush.messages). A caller can append its next batches while
-    /// these sync.
+    /// (readable) with what waits for their durability (None when acks are not synced:
+    /// `sluice.log.sync.on.ack` false, or the topic's flush.ms / flush.messages). A caller can
+    /// append its next batches while these sync.
     pub fn append_batches_deferred(
         &self,
         topic: &str,
@@ -64,17 +65,19 @@ impl Broker {
             .and_then(|t| t.partition(partition))
             .ok_or_else(|| InprocError::UnknownPartition(topic.to_string(), partition))?;
         let size = batches.len();
-        let (out, interval) = {
+        let (out, sync) = {
             let mut log = p.log.lock();
             let out = log.append(&mut batches, now_ms())?;
             if let (false, Some(t)) = (out.duplicate, &t) {
                 t.metrics.produced(size, out.records);
             }
             self.after_append(&p, &mut log);
-            (out, log.config().interval_flush())
+            let cfg = log.config();
+            let sync = self.syncs_on_ack(cfg) || p.note_appended(out.records, cfg.flush_messages);
+            (out, sync)
         };
         self.notify_append();
-        let durability = (!interval).then(|| Durability {
+        let durability = sync.then(|| Durability {
             upto: out.last_offset + 1,
             partition: p,
         });
@@ -176,6 +179,8 @@ mod tests {
         let mut m = BTreeMap::new();
         m.insert("log.dirs".to_string(), dir.path().display().to_string());
         m.insert("sluice.log.drop.behind.bytes".to_string(), keep.to_string());
+        // Every append synced, so each one moves the window.
+        m.insert("sluice.log.sync.on.ack".to_string(), "true".to_string());
         let b = Broker::open(BrokerConfig::from_map(m).unwrap().0).unwrap();
         b.create_topic("d", 1, -1, BTreeMap::new(), false)
             .await
@@ -227,5 +232,85 @@ mod tests {
             read < kept / 2,
             "{read} of {kept} pages cached after reading back"
         );
+    }
+
+    async fn broker_with(settings: &[(&str, &str)]) -> (tempfile::TempDir, Arc<Broker>) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut m = BTreeMap::new();
+        m.insert("log.dirs".to_string(), dir.path().display().to_string());
+        for (k, v) in settings {
+            m.insert(k.to_string(), v.to_string());
+        }
+        let b = Broker::open(BrokerConfig::from_map(m).unwrap().0).unwrap();
+        (dir, b)
+    }
+
+    /// (appended, waits for a sync, still unsynced afterwards) for one append of one record.
+    async fn append_one(b: &Broker, topic: &str) -> (i64, bool, bool) {
+        let (out, durability) = b
+            .append_batches_deferred(topic, 0, batch(Bytes::from_static(b"v")))
+            .unwrap();
+        let waits = durability.is_some();
+        if let Some(d) = durability {
+            d.wait().await.unwrap();
+        }
+        let p = b.topic(topic).unwrap().partition(0).unwrap();
+        let end = out.last_offset + 1;
+        (end, waits, p.unsynced_for(end).is_some())
+    }
+
+    #[tokio::test]
+    async fn acks_wait_for_the_page_cache_by_default_and_the_background_sync_follows() {
+        let (_dir, b) = broker_with(&[("sluice.log.sync.interval.ms", "5")]).await;
+        b.create_topic("k", 1, -1, BTreeMap::new(), false)
+            .await
+            .unwrap();
+        let (end, waits, unsynced) = append_one(&b, "k").await;
+        assert!(!waits, "as Kafka: an append is acknowledged without a sync");
+        assert!(unsynced);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        b.flush_due().await;
+        let p = b.topic("k").unwrap().partition(0).unwrap();
+        assert!(p.unsynced_for(end).is_none(), "the background sync ran");
+    }
+
+    #[tokio::test]
+    async fn sync_on_ack_waits_for_fdatasync_unless_the_topic_flushes_on_an_interval() {
+        let (_dir, b) = broker_with(&[("sluice.log.sync.on.ack", "true")]).await;
+        b.create_topic("s", 1, -1, BTreeMap::new(), false)
+            .await
+            .unwrap();
+        let mut every_other = BTreeMap::new();
+        every_other.insert("flush.messages".to_string(), "2".to_string());
+        b.create_topic("i", 1, -1, every_other, false)
+            .await
+            .unwrap();
+        assert_eq!(append_one(&b, "s").await, (1, true, false));
+        // flush.messages=2: the second append is the one that syncs (and waits).
+        assert_eq!(append_one(&b, "i").await, (1, false, true));
+        assert_eq!(append_one(&b, "i").await, (2, true, false));
+    }
+
+    #[tokio::test]
+    async fn no_background_sync_before_the_interval_or_when_it_is_zero() {
+        for interval in ["0", "60000"] {
+            let (_dir, b) = broker_with(&[("sluice.log.sync.interval.ms", interval)]).await;
+            b.create_topic("n", 1, -1, BTreeMap::new(), false)
+                .await
+                .unwrap();
+            let (end, _, _) = append_one(&b, "n").await;
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            b.flush_due().await;
+            let p = b.topic("n").unwrap().partition(0).unwrap();
+            assert!(p.unsynced_for(end).is_some(), "interval {interval}: synced");
+        }
+    }
+
+    #[test]
+    fn a_negative_sync_interval_is_refused_by_name() {
+        let mut m = BTreeMap::new();
+        m.insert("sluice.log.sync.interval.ms".to_string(), "-1".to_string());
+        let err = BrokerConfig::from_map(m).err().unwrap().to_string();
+        assert!(err.contains("sluice.log.sync.interval.ms"), "{err}");
     }
 }

@@ -183,12 +183,11 @@ impl Partition {
         n >= flush_messages
     }
 
-    /// For the flush.ms ticker: records waiting and time since the last sync.
-    pub fn unsynced(&self) -> (i64, i64) {
-        (
-            self.unsynced_records.load(Ordering::Acquire),
-            now_ms() - self.last_sync_ms.load(Ordering::Acquire),
-        )
+    /// For the background sync: how long ago the last sync was, when records below `end`
+    /// are not yet on disk (None: everything is synced).
+    pub fn unsynced_for(&self, end: i64) -> Option<i64> {
+        (self.synced_offset.load(Ordering::Acquire) < end)
+            .then(|| now_ms() - self.last_sync_ms.load(Ordering::Acquire))
     }
 }
 
@@ -700,34 +699,38 @@ impl Broker {
         }
     }
 
-    /// flush.ms: syncs partitions in interval mode whose last sync is older than flush.ms.
+    /// Background sync: syncs segments rolled since the last sync, and partitions whose
+    /// unsynced data is older than flush.ms or `sluice.log.sync.interval.ms`, whichever is
+    /// shorter.
     pub async fn flush_due(&self) {
         for t in self.topics() {
             for p in &t.partitions {
-                let (flush_ms, rolled_pending) = {
+                let (flush_ms, rolled_pending, end) = {
                     let log = p.log.lock();
-                    (log.config().flush_ms, log.has_rolled_files())
+                    (
+                        log.config().flush_ms,
+                        log.has_rolled_files(),
+                        log.next_offset(),
+                    )
                 };
-                if rolled_pending {
-                    // Segments rolled on acks=1 / interval topics are synced in the background.
-                    let end = p.log.lock().next_offset();
+                let every = self
+                    .config
+                    .log_sync_interval_ms
+                    .map_or(flush_ms, |n| n.min(flush_ms));
+                let due = rolled_pending || p.unsynced_for(end).is_some_and(|age| age >= every);
+                if due {
                     if let Err(e) = p.sync_to(end).await {
-                        tracing::warn!(topic = %p.topic, partition = p.index, error = %e, "background sync of rolled segments failed");
-                    }
-                    continue;
-                }
-                if flush_ms == i64::MAX {
-                    continue;
-                }
-                let (records, age) = p.unsynced();
-                if records > 0 && age >= flush_ms {
-                    let end = p.log.lock().next_offset();
-                    if let Err(e) = p.sync_to(end).await {
-                        tracing::warn!(topic = %p.topic, partition = p.index, error = %e, "periodic flush failed");
+                        tracing::warn!(topic = %p.topic, partition = p.index, error = %e, "background sync failed");
                     }
                 }
             }
         }
+    }
+
+    /// Whether an acks=all append to a log with this config is answered only after its
+    /// fdatasync (`sluice.log.sync.on.ack`, unless the topic sets flush.messages / flush.ms).
+    pub fn syncs_on_ack(&self, cfg: &LogConfig) -> bool {
+        self.config.log_sync_on_ack && !cfg.interval_flush()
     }
 
     /// One log-cleaner pass over every compacted partition. The heavy work runs on a blocking

@@ -10,8 +10,10 @@ producer must append right after the recovered end; and `sluice storage verify` 
 
 Knobs: SLUICE_CRASH_TRIALS (default 20), SLUICE_CRASH_SEED (default 1), SLUICE_CRASH_STATS (a file to which one
 JSON line per trial is appended). Trials vary the client (every third is librdkafka), segment.bytes (odd trials
-use 16 KiB segments, so rolls and sealed-segment recovery are exercised) and the flush mode (every fifth trial
-uses flush.messages=1000, the interval mode; a process kill must not lose acknowledged data there either).
+use 16 KiB segments, so rolls and sealed-segment recovery are exercised) and the durability mode: the default
+(acks answered from the page cache, background sync every second, as Kafka plus the bound), the broker with
+sluice.log.sync.on.ack=true (fdatasync before each answer), or a flush.messages=1000 topic. A process kill must
+not lose acknowledged data in any of them: the page cache survives it.
 """
 import collections
 import json
@@ -43,6 +45,7 @@ def trial_plan(i):
         "client": "librdkafka" if i % 3 == 2 else "java",
         "segment_bytes": 16384 if i % 2 == 1 else None,
         "flush_messages": 1000 if i % 5 == 4 else None,
+        "sync_on_ack": i % 5 in (0, 2),
         "kill_after_s": round(rng.uniform(0.2, 2.0), 3),
     }
 
@@ -82,6 +85,10 @@ def test_acked_records_survive_kill9(broker, trial):
     plan = trial_plan(trial)
     topic = unique(f"crash{trial}")
     prefix = f"t{trial}"
+    if plan["sync_on_ack"]:
+        broker.stop()
+        broker.overrides["sluice.log.sync.on.ack"] = "true"
+        broker.start()
     configs = {}
     if plan["segment_bytes"]:
         configs["segment.bytes"] = plan["segment_bytes"]

@@ -89,13 +89,13 @@ pub fn append(b: &Arc<Broker>, req: ProduceRequest, version: i16) -> PendingProd
                         appended |= !out.duplicate;
                         b.after_append(&p, &mut log);
                         let cfg = log.config();
-                        if cfg.interval_flush() {
-                            if p.note_appended(out.records, cfg.flush_messages) {
-                                to_sync.push((p.clone(), out.last_offset + 1, None));
+                        if b.syncs_on_ack(cfg) {
+                            if acks == -1 {
+                                let slot = (resp.responses.len(), tr.partition_responses.len());
+                                to_sync.push((p.clone(), out.last_offset + 1, Some(slot)));
                             }
-                        } else if acks == -1 {
-                            let slot = (resp.responses.len(), tr.partition_responses.len());
-                            to_sync.push((p.clone(), out.last_offset + 1, Some(slot)));
+                        } else if p.note_appended(out.records, cfg.flush_messages) {
+                            to_sync.push((p.clone(), out.last_offset + 1, None));
                         }
                     }
                     Err(e) => {

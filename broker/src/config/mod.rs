@@ -88,6 +88,12 @@ pub struct BrokerConfig {
     /// `sluice.log.drop.behind.bytes`: synced log data further than this behind the end of its
     /// partition leaves the page cache (0: the kernel decides, as with Kafka).
     pub log_drop_behind_bytes: u64,
+    /// `sluice.log.sync.on.ack`: acks=all answered only after an fdatasync (group commit);
+    /// false: once in the page cache, as Kafka.
+    pub log_sync_on_ack: bool,
+    /// `sluice.log.sync.interval.ms`: background sync of unsynced partitions at least this
+    /// often (None: never, as Kafka).
+    pub log_sync_interval_ms: Option<i64>,
     pub cleaner_enable: bool,
     pub cleaner_backoff_ms: u64,
     pub cleaner_dedupe_buffer_bytes: u64,
@@ -280,6 +286,17 @@ impl BrokerConfig {
                     })
                 }
                 n => n as u64,
+            },
+            log_sync_on_ack: get("sluice.log.sync.on.ack").eq_ignore_ascii_case("true"),
+            log_sync_interval_ms: match num("sluice.log.sync.interval.ms")? {
+                n if n < 0 => {
+                    return Err(ConfigError::Invalid {
+                        key: "sluice.log.sync.interval.ms".into(),
+                        message: format!("{n} is negative (0 leaves syncing to the kernel)"),
+                    })
+                }
+                0 => None,
+                n => Some(n),
             },
             cleaner_enable: get("log.cleaner.enable").eq_ignore_ascii_case("true"),
             cleaner_backoff_ms: num("log.cleaner.backoff.ms")?.max(10) as u64,

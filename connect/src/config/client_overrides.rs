@@ -205,8 +205,8 @@ pub fn validate(config: &ConfigMap, kind: ConnectorType, policy: OverridePolicy)
     ConfigInfos::generate("", &def, &values, Vec::new())
 }
 
-/// What a source task's producer overrides change. In-process, a produce is appended durably
-/// at once, so acks, linger.ms, batch.size, retries and the timeouts have nothing to act on;
+/// What a source task's producer overrides change. In-process, a produce is appended (and
+/// acknowledged as acks=all) at once, so acks, linger.ms, batch.size, retries and the timeouts have nothing to act on;
 /// compression.type and max.request.size do. An external cluster gets every override its
 /// client understands (`external::producer_overrides`).
 #[derive(Debug, Clone, PartialEq)]

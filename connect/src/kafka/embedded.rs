@@ -1,5 +1,6 @@
 //! KafkaAccess over the in-process broker: records are encoded into v2 batches and appended
-//! straight to the partition logs (durable before returning, like acks=all); fetches read whole
+//! straight to the partition logs (acknowledged as an acks=all produce would be: in the log, and
+//! synced first with `sluice.log.sync.on.ack=true`); fetches read whole
 //! batches and decode them. No TCP, no copies beyond the batch encoding.
 
 use std::collections::BTreeMap;

@@ -53,7 +53,8 @@ pub struct PartitionOffsets {
     pub latest: i64,
 }
 
-/// Resolves when records a `produce_appended` call wrote are durable (acks=all).
+/// Resolves when records a `produce_appended` call wrote are acknowledged as acks=all (on an
+/// embedded broker with `sluice.log.sync.on.ack=true`: once synced).
 pub type Durable = std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send>>;
 
 #[async_trait::async_trait]
