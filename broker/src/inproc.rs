@@ -245,6 +245,14 @@ mod tests {
         (dir, b)
     }
 
+    async fn topic(b: &Broker, name: &str, configs: &[(&str, &str)]) {
+        let configs = configs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        b.create_topic(name, 1, -1, configs, false).await.unwrap();
+    }
+
     /// (appended, waits for a sync, still unsynced afterwards) for one append of one record.
     async fn append_one(b: &Broker, topic: &str) -> (i64, bool, bool) {
         let (out, durability) = b
@@ -262,9 +270,7 @@ mod tests {
     #[tokio::test]
     async fn acks_wait_for_the_page_cache_by_default_and_the_background_sync_follows() {
         let (_dir, b) = broker_with(&[("sluice.log.sync.interval.ms", "5")]).await;
-        b.create_topic("k", 1, -1, BTreeMap::new(), false)
-            .await
-            .unwrap();
+        topic(&b, "k", &[]).await;
         let (end, waits, unsynced) = append_one(&b, "k").await;
         assert!(!waits, "as Kafka: an append is acknowledged without a sync");
         assert!(unsynced);
@@ -277,14 +283,8 @@ mod tests {
     #[tokio::test]
     async fn sync_on_ack_waits_for_fdatasync_unless_the_topic_flushes_on_an_interval() {
         let (_dir, b) = broker_with(&[("sluice.log.sync.on.ack", "true")]).await;
-        b.create_topic("s", 1, -1, BTreeMap::new(), false)
-            .await
-            .unwrap();
-        let mut every_other = BTreeMap::new();
-        every_other.insert("flush.messages".to_string(), "2".to_string());
-        b.create_topic("i", 1, -1, every_other, false)
-            .await
-            .unwrap();
+        topic(&b, "s", &[]).await;
+        topic(&b, "i", &[("flush.messages", "2")]).await;
         assert_eq!(append_one(&b, "s").await, (1, true, false));
         // flush.messages=2: the second append is the one that syncs (and waits).
         assert_eq!(append_one(&b, "i").await, (1, false, true));
@@ -295,9 +295,7 @@ mod tests {
     async fn no_background_sync_before_the_interval_or_when_it_is_zero() {
         for interval in ["0", "60000"] {
             let (_dir, b) = broker_with(&[("sluice.log.sync.interval.ms", interval)]).await;
-            b.create_topic("n", 1, -1, BTreeMap::new(), false)
-                .await
-                .unwrap();
+            topic(&b, "n", &[]).await;
             let (end, _, _) = append_one(&b, "n").await;
             tokio::time::sleep(Duration::from_millis(5)).await;
             b.flush_due().await;

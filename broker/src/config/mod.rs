@@ -243,6 +243,16 @@ impl BrokerConfig {
                 }
             })?),
         };
+        // A setting that may not be negative; `zero` says what 0 does, for the error.
+        let non_negative = |k: &str, zero: &str| -> Result<i64, ConfigError> {
+            match num(k)? {
+                n if n < 0 => Err(ConfigError::Invalid {
+                    key: k.into(),
+                    message: format!("{n} is negative (0 {zero})"),
+                }),
+                n => Ok(n),
+            }
+        };
         let budget = memory_budget_bytes(num("sluice.memory.budget.mb")?)? as i64;
         // A setting the budget sizes: its explicit value, else the budget's share.
         let derived = |k: &str, share: i64| -> Result<i64, ConfigError> {
@@ -278,23 +288,15 @@ impl BrokerConfig {
             fetch_max_bytes: derived("fetch.max.bytes", (budget / 8).min(57_671_680))?.max(1024)
                 as usize,
             delete_topic_enable: get("delete.topic.enable").eq_ignore_ascii_case("true"),
-            log_drop_behind_bytes: match num("sluice.log.drop.behind.bytes")? {
-                n if n < 0 => {
-                    return Err(ConfigError::Invalid {
-                        key: "sluice.log.drop.behind.bytes".into(),
-                        message: format!("{n} is negative (0 leaves the page cache to the kernel)"),
-                    })
-                }
-                n => n as u64,
-            },
+            log_drop_behind_bytes: non_negative(
+                "sluice.log.drop.behind.bytes",
+                "leaves the page cache to the kernel",
+            )? as u64,
             log_sync_on_ack: get("sluice.log.sync.on.ack").eq_ignore_ascii_case("true"),
-            log_sync_interval_ms: match num("sluice.log.sync.interval.ms")? {
-                n if n < 0 => {
-                    return Err(ConfigError::Invalid {
-                        key: "sluice.log.sync.interval.ms".into(),
-                        message: format!("{n} is negative (0 leaves syncing to the kernel)"),
-                    })
-                }
+            log_sync_interval_ms: match non_negative(
+                "sluice.log.sync.interval.ms",
+                "leaves syncing to the kernel",
+            )? {
                 0 => None,
                 n => Some(n),
             },
