@@ -76,7 +76,10 @@ class Sluice:
         self.connect = connect
         self.overrides = [f"listeners=PLAINTEXT://127.0.0.1:{self.port}",
                           f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
-                          f"log.dirs={self.data}", "group.initial.rebalance.delay.ms=0", *overrides]
+                          f"log.dirs={self.data}", "group.initial.rebalance.delay.ms=0", *overrides,
+                          # For A/B runs: SLUICE_BENCH_OVERRIDES="key=value,key=value" (the KAFKA_CFG_*
+                          # environment is not passed on, so a stray setting cannot skew a run).
+                          *filter(None, os.environ.get("SLUICE_BENCH_OVERRIDES", "").split(","))]
         self.cmd = [str(binary)] + ([] if connect else ["broker"])
         for kv in self.overrides:
             self.cmd += ["--override", kv]
