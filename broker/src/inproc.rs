@@ -175,16 +175,13 @@ mod tests {
 
     /// Pages cached (behind the window) after writing, and after reading everything back.
     async fn write_and_check(keep: u64) -> Option<(usize, usize)> {
-        let dir = tempfile::tempdir().unwrap();
-        let mut m = BTreeMap::new();
-        m.insert("log.dirs".to_string(), dir.path().display().to_string());
-        m.insert("sluice.log.drop.behind.bytes".to_string(), keep.to_string());
-        // Every append synced, so each one moves the window.
-        m.insert("sluice.log.sync.on.ack".to_string(), "true".to_string());
-        let b = Broker::open(BrokerConfig::from_map(m).unwrap().0).unwrap();
-        b.create_topic("d", 1, -1, BTreeMap::new(), false)
-            .await
-            .unwrap();
+        let keep = keep.to_string();
+        let (dir, b) = broker_with(&[
+            ("sluice.log.drop.behind.bytes", &keep),
+            // Every append synced, so each one moves the window.
+            ("sluice.log.sync.on.ack", "true"),
+        ]);
+        topic(&b, "d", &[]).await;
         let value = |i: usize| Bytes::from(vec![b'a' + (i % 26) as u8; 16 << 10]);
         for i in 0..40 {
             b.append_batches("d", 0, batch(value(i))).await.unwrap();
@@ -234,7 +231,7 @@ mod tests {
         );
     }
 
-    async fn broker_with(settings: &[(&str, &str)]) -> (tempfile::TempDir, Arc<Broker>) {
+    fn broker_with(settings: &[(&str, &str)]) -> (tempfile::TempDir, Arc<Broker>) {
         let dir = tempfile::tempdir().unwrap();
         let mut m = BTreeMap::new();
         m.insert("log.dirs".to_string(), dir.path().display().to_string());
@@ -269,7 +266,7 @@ mod tests {
 
     #[tokio::test]
     async fn acks_wait_for_the_page_cache_by_default_and_the_background_sync_follows() {
-        let (_dir, b) = broker_with(&[("sluice.log.sync.interval.ms", "5")]).await;
+        let (_dir, b) = broker_with(&[("sluice.log.sync.interval.ms", "5")]);
         topic(&b, "k", &[]).await;
         let (end, waits, unsynced) = append_one(&b, "k").await;
         assert!(!waits, "as Kafka: an append is acknowledged without a sync");
@@ -282,7 +279,7 @@ mod tests {
 
     #[tokio::test]
     async fn sync_on_ack_waits_for_fdatasync_unless_the_topic_flushes_on_an_interval() {
-        let (_dir, b) = broker_with(&[("sluice.log.sync.on.ack", "true")]).await;
+        let (_dir, b) = broker_with(&[("sluice.log.sync.on.ack", "true")]);
         topic(&b, "s", &[]).await;
         topic(&b, "i", &[("flush.messages", "2")]).await;
         assert_eq!(append_one(&b, "s").await, (1, true, false));
@@ -294,7 +291,7 @@ mod tests {
     #[tokio::test]
     async fn no_background_sync_before_the_interval_or_when_it_is_zero() {
         for interval in ["0", "60000"] {
-            let (_dir, b) = broker_with(&[("sluice.log.sync.interval.ms", interval)]).await;
+            let (_dir, b) = broker_with(&[("sluice.log.sync.interval.ms", interval)]);
             topic(&b, "n", &[]).await;
             let (end, _, _) = append_one(&b, "n").await;
             tokio::time::sleep(Duration::from_millis(5)).await;
